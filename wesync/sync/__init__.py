@@ -1,0 +1,1 @@
+"""Two-way sync: listings + status -> plan (pure) -> execute, with a status store beside."""

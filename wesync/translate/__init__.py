@@ -1,0 +1,1 @@
+"""Pure translation between iCalendar events and WeCom schedules. No I/O here."""

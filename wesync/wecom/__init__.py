@@ -1,0 +1,1 @@
+"""The WeCom calendar and schedule API: an async client, typed models, errors."""
