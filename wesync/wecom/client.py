@@ -1,0 +1,524 @@
+"""An async client for WeCom's calendar and schedule API (server side).
+
+Knows HTTP and the API, nothing about iCalendar. Each call:
+
+- takes a token from the TokenManager (one gettoken however many callers);
+- waits for room under the per-endpoint rate limit and the concurrency cap;
+- sends, and reads `errcode`; a refused token is replaced once and the call
+  sent again; busy/rate-limited answers, HTTP 5xx, timeouts and dropped
+  connections are retried with backoff, except a write that cannot safely be
+  sent twice (schedule/add, calendar/add, op_mode 1/2 edits): if its answer
+  was lost, `WeComTransportError(maybe_applied=True)` tells the caller to look
+  before writing again, because a blind retry could create a duplicate.
+
+Neither the secret nor the token ever reaches a message: exceptions name the
+endpoint's path only, both values are registered with wesync.logs for
+scrubbing, and httpx's own request log line is passed through the scrubber.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from wesync import __version__
+from wesync.config import DEFAULT_BASE_URL, Secret
+from wesync.logs import RedactingFilter, redact, register_secret
+from wesync.wecom import constants as C
+from wesync.wecom.errors import (
+    NotFoundError,
+    TokenError,
+    WeComAPIError,
+    WeComTransportError,
+    error_for,
+)
+from wesync.wecom.models import Calendar, Schedule
+from wesync.wecom.ratelimit import RateLimiter, Throttle
+from wesync.wecom.retry import RetryPolicy, RetryState
+from wesync.wecom.token import TokenCache, TokenManager, cache_key
+
+log = logging.getLogger(__name__)
+
+JSON = dict[str, Any]
+_T = TypeVar("_T")
+
+# Failures after which the request certainly never reached WeCom.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+@dataclass(frozen=True)
+class ClientStats:
+    """Counters for metrics and benchmarks (the Counters themselves change)."""
+
+    calls: Counter[str] = field(default_factory=Counter)  #: HTTP requests sent, by path
+    errcodes: Counter[int] = field(default_factory=Counter)  #: answers by errcode (0 included)
+    retries: Counter[str] = field(default_factory=Counter)  #: requests sent again, by path
+    transport_errors: Counter[str] = field(default_factory=Counter)  #: no usable answer, by path
+
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+
+class _Failed(Exception):
+    """One exchange gave no usable answer (internal to the retry loop)."""
+
+    def __init__(self, error: WeComTransportError, *, sent: bool) -> None:
+        super().__init__(error.cause)
+        self.error = error
+        self.sent = sent  #: the request may have reached WeCom
+
+
+def _install_httpx_log_scrubber() -> None:
+    # httpx logs every request URL at INFO, and the token travels in the query
+    # string; a filter on its logger scrubs the record before any handler,
+    # including ones that do not carry wesync's own filter, sees it.
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
+
+
+class WeComClient:
+    """The calendar and schedule endpoints, typed with wesync.wecom.models."""
+
+    def __init__(
+        self,
+        *,
+        corpid: str,
+        corpsecret: Secret,
+        base_url: str = DEFAULT_BASE_URL,
+        transport: httpx.AsyncBaseTransport | None = None,
+        rate_limit: int = 6000,
+        max_concurrency: int = 8,
+        timeout: float = 30.0,
+        token_cache: Path | None = None,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        if not corpid:
+            raise ValueError("corpid must not be empty")
+        register_secret(corpsecret.reveal())
+        _install_httpx_log_scrubber()
+        self.corpid = corpid
+        self.base_url = base_url.rstrip("/")
+        self._secret = corpsecret
+        self._retry = retry or RetryPolicy()
+        self._throttle = Throttle(limiter or RateLimiter(rate_limit), max_concurrency)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(
+                max_connections=max_concurrency, max_keepalive_connections=max_concurrency
+            ),
+            headers={"User-Agent": f"wesync/{__version__}"},
+        )
+        cache = TokenCache(token_cache, clock=clock) if token_cache is not None else None
+        self._tokens = TokenManager(
+            key=cache_key(self.base_url, corpid, corpsecret),
+            fetch=self._fetch_token,
+            cache=cache,
+            clock=clock,
+        )
+        self.stats = ClientStats()
+
+    def __repr__(self) -> str:
+        return f"WeComClient(corpid={self.corpid!r}, base_url={self.base_url!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def throttle(self) -> Throttle:
+        return self._throttle
+
+    @property
+    def token_fetches(self) -> int:
+        """gettoken calls that returned a token, since this client was made."""
+        return self._tokens.fetches
+
+    # --- credentials ------------------------------------------------------------
+
+    async def check_credentials(self) -> None:
+        """Call gettoken now, whatever is cached; raises CredentialsError if refused."""
+        await self._tokens.get(force=True)
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        params = {"corpid": self.corpid, "corpsecret": self._secret.reveal()}
+        data = await self._request("GET", C.GETTOKEN_PATH, params=params)
+        token = data.get("access_token")
+        expires_in = data.get("expires_in", 7200)
+        if not isinstance(token, str) or not token:
+            raise WeComTransportError(C.GETTOKEN_PATH, "gettoken answered without an access_token")
+        if isinstance(expires_in, bool) or not isinstance(expires_in, int | float):
+            raise WeComTransportError(C.GETTOKEN_PATH, "gettoken answered a bad expires_in")
+        register_secret(token)
+        return token, float(expires_in)
+
+    # --- calendars --------------------------------------------------------------
+
+    async def calendar_add(self, calendar: Calendar) -> str:
+        """Create an app calendar; returns its cal_id."""
+        data = await self._call(C.CALENDAR_ADD, {"calendar": calendar.to_api()}, idempotent=False)
+        _log_failed_shares(C.CALENDAR_ADD, data)
+        cal_id = data.get("cal_id")
+        if not isinstance(cal_id, str) or not cal_id:
+            raise WeComTransportError(C.CALENDAR_ADD, "answer without cal_id", maybe_applied=True)
+        return cal_id
+
+    async def calendar_update(self, calendar: Calendar, *, skip_public_range: bool = False) -> None:
+        """Overwrite a calendar (WeCom's update is not incremental)."""
+        if not calendar.cal_id:
+            raise ValueError("calendar_update needs a calendar with cal_id")
+        body = {
+            "calendar": calendar.to_api(for_update=True),
+            "skip_public_range": 1 if skip_public_range else 0,
+        }
+        data = await self._call(C.CALENDAR_UPDATE, body, idempotent=True)
+        _log_failed_shares(C.CALENDAR_UPDATE, data)
+
+    async def calendar_get(self, cal_ids: Sequence[str]) -> list[Calendar]:
+        """The calendars, in batches of 1000 ids, in the order WeCom returns them."""
+        pages = await self._batched(C.CALENDAR_GET, "cal_id_list", "calendar_list", cal_ids)
+        return [_parse(C.CALENDAR_GET, Calendar.from_api, item) for item in pages]
+
+    async def calendar_del(self, cal_id: str) -> None:
+        await self._call(C.CALENDAR_DEL, {"cal_id": cal_id}, idempotent=True, gone_ok=True)
+
+    # --- schedules --------------------------------------------------------------
+
+    async def schedule_add(self, schedule: Schedule, *, with_exclusions: bool = False) -> str:
+        """Create a schedule; returns its schedule_id.
+
+        Never retried once it may have reached WeCom: a lost answer raises
+        WeComTransportError(maybe_applied=True). `with_exclusions` sends
+        reminders.exclude_time_list, which only the emulator accepts (WeCom
+        documents it as read-only; remove occurrences with schedule_del op_mode 1).
+        """
+        body = {"schedule": schedule.to_api(with_exclusions=with_exclusions)}
+        data = await self._call(C.SCHEDULE_ADD, body, idempotent=False)
+        schedule_id = data.get("schedule_id")
+        if not isinstance(schedule_id, str) or not schedule_id:
+            raise WeComTransportError(
+                C.SCHEDULE_ADD, "answer without schedule_id", maybe_applied=True
+            )
+        return schedule_id
+
+    async def schedule_update(
+        self,
+        schedule: Schedule,
+        *,
+        skip_attendees: bool = False,
+        op_mode: int = C.OP_ALL,
+        op_start_time: int | None = None,
+        with_exclusions: bool = False,
+    ) -> str:
+        """Overwrite a schedule (or one occurrence, op_mode 1, or the rest, op_mode 2).
+
+        Returns the schedule_id WeCom answers with: for op_mode 1/2 that is the
+        new schedule split off the series; otherwise (or when absent) the given id.
+        """
+        if not schedule.schedule_id:
+            raise ValueError("schedule_update needs a schedule with schedule_id")
+        body: JSON = {
+            "schedule": schedule.to_api(for_update=True, with_exclusions=with_exclusions),
+            "skip_attendees": 1 if skip_attendees else 0,
+            "op_mode": op_mode,
+        }
+        if op_start_time is not None:
+            body["op_start_time"] = op_start_time
+        data = await self._call(C.SCHEDULE_UPDATE, body, idempotent=op_mode == C.OP_ALL)
+        new_id = data.get("schedule_id")
+        return new_id if isinstance(new_id, str) and new_id else schedule.schedule_id
+
+    async def schedule_get(self, schedule_ids: Sequence[str]) -> list[Schedule]:
+        """Full schedules, 1000 ids a call, the calls running concurrently."""
+        items = await self._batched(
+            C.SCHEDULE_GET, "schedule_id_list", "schedule_list", schedule_ids
+        )
+        return [_parse(C.SCHEDULE_GET, Schedule.from_api, item) for item in items]
+
+    async def schedule_del(
+        self, schedule_id: str, *, op_mode: int = C.OP_ALL, op_start_time: int | None = None
+    ) -> None:
+        """Cancel a schedule (it stays readable with status=1), or some occurrences."""
+        body: JSON = {"schedule_id": schedule_id, "op_mode": op_mode}
+        if op_start_time is not None:
+            body["op_start_time"] = op_start_time
+        idempotent = op_mode == C.OP_ALL
+        await self._call(C.SCHEDULE_DEL, body, idempotent=idempotent, gone_ok=idempotent)
+
+    async def schedule_list(self, cal_id: str, *, limit: int = C.PAGE_LIMIT_MAX) -> list[Schedule]:
+        """Every schedule of an app calendar (cancelled ones included).
+
+        Pages with get_by_calendar until an empty page. Any failure raises:
+        a partial listing would look like deletions to the sync engine.
+        """
+        if not 1 <= limit <= C.PAGE_LIMIT_MAX:
+            raise ValueError(f"limit must be 1..{C.PAGE_LIMIT_MAX}, not {limit}")
+        path = C.SCHEDULE_GET_BY_CALENDAR
+        seen: dict[str, Schedule] = {}
+        offset = 0
+        while True:
+            body = {"cal_id": cal_id, "offset": offset, "limit": limit}
+            data = await self._call(path, body, idempotent=True)
+            page = data.get("schedule_list")
+            if page is None:
+                page = []
+            if not isinstance(page, list):
+                raise WeComTransportError(path, "schedule_list is not a list")
+            if not page:
+                return list(seen.values())
+            if len(page) > limit:
+                raise WeComTransportError(path, f"a page of {len(page)} for limit {limit}")
+            fresh = 0
+            for item in page:
+                schedule = _parse(path, Schedule.from_api, item)
+                key = schedule.schedule_id or f"#{offset + fresh}"
+                if key not in seen:
+                    seen[key] = schedule
+                    fresh += 1
+            if fresh == 0:
+                # The same page again: the server ignores offset, and paging
+                # on would never end.
+                raise WeComTransportError(path, f"offset {offset} repeated an earlier page")
+            offset += len(page)
+
+    async def schedule_add_attendees(self, schedule_id: str, userids: Sequence[str]) -> None:
+        """Add attendees without rewriting the schedule."""
+        await self._attendees(C.SCHEDULE_ADD_ATTENDEES, schedule_id, userids)
+
+    async def schedule_del_attendees(self, schedule_id: str, userids: Sequence[str]) -> None:
+        """Remove attendees without rewriting the schedule."""
+        await self._attendees(C.SCHEDULE_DEL_ATTENDEES, schedule_id, userids)
+
+    async def _attendees(self, path: str, schedule_id: str, userids: Sequence[str]) -> None:
+        if isinstance(userids, str):
+            raise TypeError("userids must be a sequence of userids, not one string")
+        if not userids:
+            return
+        body = {"schedule_id": schedule_id, "attendees": [{"userid": u} for u in userids]}
+        await self._call(path, body, idempotent=True)
+
+    # --- the machinery --------------------------------------------------------------
+
+    async def _batched(
+        self, path: str, ids_key: str, list_key: str, ids: Sequence[str]
+    ) -> list[JSON]:
+        if isinstance(ids, str):
+            raise TypeError(f"{ids_key} must be a sequence of ids, not one string")
+        chunks = [list(ids[i : i + C.GET_IDS_MAX]) for i in range(0, len(ids), C.GET_IDS_MAX)]
+        if not chunks:
+            return []
+
+        async def one(chunk: list[str]) -> list[JSON]:
+            data = await self._call(path, {ids_key: chunk}, idempotent=True)
+            items = data.get(list_key)
+            if items is None:
+                return []
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                raise WeComTransportError(path, f"{list_key} is not a list of objects")
+            return items
+
+        if len(chunks) == 1:
+            return await one(chunks[0])
+        # A TaskGroup cancels the other batches as soon as one fails.
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(chunk)) for chunk in chunks]
+        return [item for task in tasks for item in task.result()]
+
+    async def _call(
+        self, path: str, body: JSON, *, idempotent: bool, gone_ok: bool = False
+    ) -> JSON:
+        """POST `body` to an OA endpoint with a token; the answer, or an exception.
+
+        `gone_ok`: for deletes, a "not found" after an attempt that may have
+        been applied means that attempt did it.
+        """
+        token = await self._tokens.get()
+        refreshed = False
+        maybe_done = False
+        state = self._retry.start()
+        while True:
+            try:
+                data = await self._exchange(
+                    "POST", path, params={"access_token": token}, body=body, idempotent=idempotent
+                )
+            except _Failed as failed:
+                maybe_done = maybe_done or failed.sent
+                if await self._again(state, path, failed.error.cause):
+                    continue
+                raise failed.error from None
+            errcode = _errcode(data)
+            if errcode == C.ERR_OK:
+                return data
+            error = error_for(errcode, _errmsg(data), path)
+            if isinstance(error, TokenError) and not refreshed:
+                refreshed = True
+                log.info("%s: access token refused (%d); fetching a new one", path, errcode)
+                token = await self._tokens.refresh(token)
+                continue
+            if gone_ok and maybe_done and isinstance(error, NotFoundError):
+                return data
+            if error.retryable and await self._again(state, path, f"errcode {errcode}"):
+                continue
+            raise error
+
+    async def _request(self, method: str, path: str, *, params: dict[str, str]) -> JSON:
+        """A call without a token (gettoken), with the same retries."""
+        state = self._retry.start()
+        while True:
+            try:
+                data = await self._exchange(method, path, params=params, body=None, idempotent=True)
+            except _Failed as failed:
+                if await self._again(state, path, failed.error.cause):
+                    continue
+                raise failed.error from None
+            errcode = _errcode(data)
+            if errcode == C.ERR_OK:
+                return data
+            error = error_for(errcode, _errmsg(data), path)
+            if error.retryable and await self._again(state, path, f"errcode {errcode}"):
+                continue
+            raise error
+
+    async def _again(self, state: RetryState, path: str, why: str) -> bool:
+        if not await state.wait():
+            return False
+        self.stats.retries[path] += 1
+        log.warning(
+            "%s: %s; trying again (attempt %d of %d)",
+            path,
+            why,
+            state.failures + 1,
+            self._retry.attempts,
+        )
+        return True
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str],
+        body: JSON | None,
+        idempotent: bool,
+    ) -> JSON:
+        """One HTTP request and its JSON answer; `_Failed` when there is none.
+
+        A non-idempotent request whose answer was lost after it may have been
+        sent fails at once with maybe_applied=True instead of being retried.
+        """
+        started = time.monotonic()
+        try:
+            async with self._throttle.slot(path):
+                self.stats.calls[path] += 1
+                response = await self._http.request(method, path, params=params, json=body)
+        except _NOT_SENT as exc:
+            self.stats.transport_errors[path] += 1
+            raise _Failed(WeComTransportError(path, _describe(exc)), sent=False) from None
+        except httpx.HTTPError as exc:
+            self.stats.transport_errors[path] += 1
+            cause = _describe(exc)
+            if not idempotent:
+                raise WeComTransportError(path, cause, maybe_applied=True) from None
+            raise _Failed(WeComTransportError(path, cause), sent=True) from None
+        elapsed_ms = (time.monotonic() - started) * 1000
+        status = response.status_code
+        if status >= 500:
+            self.stats.transport_errors[path] += 1
+            cause = f"HTTP {status}"
+            if not idempotent:
+                # A gateway error does not tell whether WeCom behind it acted.
+                raise WeComTransportError(path, cause, maybe_applied=True)
+            raise _Failed(WeComTransportError(path, cause), sent=True)
+        if status != 200:
+            self.stats.transport_errors[path] += 1
+            raise WeComTransportError(path, f"HTTP {status}")
+        try:
+            data = json.loads(response.content)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            self.stats.transport_errors[path] += 1
+            cause = "the answer is not a JSON object"
+            if not idempotent:
+                raise WeComTransportError(path, cause, maybe_applied=True)
+            raise _Failed(WeComTransportError(path, cause), sent=True)
+        errcode = _errcode(data)
+        self.stats.errcodes[errcode] += 1
+        log.debug("%s %s -> errcode %d in %.0f ms", method, path, errcode, elapsed_ms)
+        return data
+
+
+def _errcode(data: JSON) -> int:
+    value = data.get("errcode", 0)
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return -1
+    return value
+
+
+def _errmsg(data: JSON) -> str:
+    value = data.get("errmsg", "")
+    return redact(value) if isinstance(value, str) else str(value)
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    text = redact(str(exc)).strip()
+    name = type(exc).__name__
+    return f"{name}: {text}" if text and text != name else name
+
+
+def _parse(path: str, parse: Callable[[JSON], _T], item: Any) -> _T:
+    if not isinstance(item, dict):
+        raise WeComTransportError(
+            path, f"expected an object in the answer, got {type(item).__name__}"
+        )
+    try:
+        return parse(item)
+    except (ValueError, TypeError) as exc:
+        raise WeComTransportError(path, f"unexpected answer: {exc}") from None
+
+
+def _log_failed_shares(path: str, data: JSON) -> None:
+    fail = data.get("fail_result")
+    shares = fail.get("shares") if isinstance(fail, dict) else None
+    if not isinstance(shares, list):
+        return
+    for share in shares:
+        if isinstance(share, dict):
+            log.warning(
+                "%s: WeCom did not share the calendar with %r: errcode %s %s",
+                path,
+                share.get("userid"),
+                share.get("errcode"),
+                _errmsg(share),
+            )
+
+
+__all__ = ["ClientStats", "WeComAPIError", "WeComClient", "WeComTransportError"]
