@@ -1,0 +1,127 @@
+"""The plan as data: what one sync will do, item by item, before anything is done.
+
+A plan can be printed (``wesync sync --dry-run``), counted (the report), or
+executed (wesync.sync.execute). Actions name a `Side` instead of coming in
+local/remote pairs, so the executor has one code path per kind of action.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+Uid = str
+
+
+class Side(enum.Enum):
+    """Where an action writes."""
+
+    LOCAL = "local"  #: the iCalendar files
+    REMOTE = "remote"  #: the WeCom calendar
+
+    def opposite(self) -> Side:
+        return Side.REMOTE if self is Side.LOCAL else Side.LOCAL
+
+
+@dataclass(frozen=True, kw_only=True)
+class Create:
+    """The item exists only on the other side: create it on `side`."""
+
+    side: Side
+    uid: Uid
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Update:
+    """Make `side` hold the other side's version of the item."""
+
+    side: Side
+    uid: Uid
+    reason: str = ""
+    conflict: bool = False  #: both sides changed; the policy chose the other side
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delete:
+    """The item was deleted on the other side: delete it on `side`."""
+
+    side: Side
+    uid: Uid
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeepBoth:
+    """Conflict under keep-both: WeCom's version goes into the file, and the
+    local version is saved beside it as a new event `copy_uid` (pushed too)."""
+
+    uid: Uid
+    copy_uid: Uid
+    reason: str = "changed on both sides"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Record:
+    """Both sides already agree: only the status changes (no write anywhere)."""
+
+    uid: Uid
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Forget:
+    """Gone from both sides: drop the status row."""
+
+    uid: Uid
+    reason: str = "deleted on both sides"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Skip:
+    """Left alone on purpose this run (direction, untranslatable, unreadable)."""
+
+    uid: Uid
+    reason: str
+
+
+Action = Create | Update | Delete | KeepBoth | Record | Forget | Skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class Plan:
+    actions: tuple[Action, ...] = ()
+    #: messages about items the plan noticed but cannot act on
+    notes: tuple[str, ...] = field(default=())
+
+    def __iter__(self) -> Iterator[Action]:
+        return iter(self.actions)
+
+    def __len__(self) -> int:
+        return len(self.actions)
+
+    def writes(self) -> tuple[Action, ...]:
+        """The actions that write to a side (what a dry run lists)."""
+        return tuple(a for a in self.actions if isinstance(a, Create | Update | Delete | KeepBoth))
+
+    def count(self, kind: type[Create | Update | Delete], side: Side) -> int:
+        n = sum(1 for a in self.actions if isinstance(a, kind) and a.side is side)
+        if kind is Update and side is Side.LOCAL:
+            n += sum(1 for a in self.actions if isinstance(a, KeepBoth))
+        if kind is Create:
+            # the saved local copy of a keep-both conflict is new on both sides
+            n += sum(1 for a in self.actions if isinstance(a, KeepBoth))
+        return n
+
+    @property
+    def conflicts(self) -> int:
+        return sum(
+            1
+            for a in self.actions
+            if isinstance(a, KeepBoth) or (isinstance(a, Update) and a.conflict)
+        )
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for a in self.actions if isinstance(a, Skip))

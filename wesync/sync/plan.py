@@ -1,0 +1,247 @@
+"""Deciding what a sync does: one pure function over three snapshots.
+
+`plan(local, remote, status, options)` compares, per event UID, what the files
+hold now, what WeCom holds now, and what both held at the end of the last
+sync (the status), and returns a `Plan` value. It reads no file, calls no API
+and touches no database, so the whole decision table is tested directly.
+
+Everything is compared by digest in the canonical form (what WeCom can hold),
+so a property WeCom cannot store never looks like a change. Attendee answers
+count as a WeCom change (they are pulled into the file as PARTSTAT) but not as
+a content difference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from wesync.config import ConflictPolicy, Direction
+from wesync.sync.actions import (
+    Action,
+    Create,
+    Delete,
+    Forget,
+    KeepBoth,
+    Plan,
+    Record,
+    Side,
+    Skip,
+    Uid,
+    Update,
+)
+
+
+def slots_digest(digests: Mapping[str, str]) -> str:
+    """One digest for an event from its per-slot digests (order-independent)."""
+    h = hashlib.sha256()
+    for slot, digest in sorted(digests.items()):
+        h.update(f"{slot}\0{digest}\n".encode())
+    return h.hexdigest()
+
+
+#: the digest of an event with no schedules (all cancelled, or nothing pushed yet)
+EMPTY_DIGEST = slots_digest({})
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalState:
+    """One UID as the files hold it now."""
+
+    uid: Uid
+    href: str
+    etag: str
+    digest: str  #: content digest of its WeCom slots (responses excluded)
+    summary: str = ""
+    #: not to be touched this run (unparsable file, duplicate UID); the reason
+    held: str | None = None
+    #: the translator could not express it and the fallback is `skip`
+    skipped: bool = False
+    #: its slots come from the `expand` fallback: WeCom edits cannot be written back
+    expanded: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemoteState:
+    """One UID's group of live WeCom schedules as WeCom holds them now."""
+
+    uid: Uid
+    digest: str  #: with attendee responses
+    content_digest: str  #: without them, comparable with LocalState.digest
+    summary: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemStatus:
+    """What both sides held after the last sync that touched this UID."""
+
+    uid: Uid
+    href: str | None
+    local_etag: str | None
+    local_digest: str
+    remote_digest: str
+    #: a write to this side was in flight when a run stopped; it is redone
+    pending: Side | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanOptions:
+    direction: Direction = Direction.TWO_WAY
+    conflict: ConflictPolicy = ConflictPolicy.KEEP_BOTH
+
+
+def plan(
+    local: Mapping[Uid, LocalState],
+    remote: Mapping[Uid, RemoteState],
+    status: Mapping[Uid, ItemStatus],
+    options: PlanOptions,
+) -> Plan:
+    """The actions that bring both sides together, in UID order."""
+    actions: list[Action] = []
+    for uid in sorted(set(local) | set(remote) | set(status)):
+        action = decide(local.get(uid), remote.get(uid), status.get(uid), options, uid=uid)
+        if action is not None:
+            actions.append(action)
+    return Plan(actions=tuple(actions))
+
+
+def decide(
+    loc: LocalState | None,
+    rem: RemoteState | None,
+    st: ItemStatus | None,
+    options: PlanOptions,
+    *,
+    uid: Uid,
+) -> Action | None:
+    """The decision table for one UID."""
+    direction = options.direction
+    if loc is not None and loc.held:
+        return Skip(uid=uid, reason=loc.held)
+    if loc is not None and loc.skipped:
+        # Never read "cannot express it" as "deleted": WeCom's copy stays as it was.
+        return Skip(uid=uid, reason="recurrence WeCom cannot express (fallback = skip)")
+    if rem is None and st is not None and st.remote_digest == EMPTY_DIGEST:
+        # WeCom held no schedule for it last time either (e.g. a cancelled master).
+        rem = RemoteState(uid=uid, digest=EMPTY_DIGEST, content_digest=EMPTY_DIGEST)
+
+    local_changed = loc is not None and st is not None and loc.digest != st.local_digest
+    remote_changed = rem is not None and st is not None and rem.digest != st.remote_digest
+    if st is not None and st.pending is Side.LOCAL:
+        # Our own write to the files was cut short: WeCom's version is the one to redo.
+        local_changed, remote_changed = False, rem is not None
+    elif st is not None and st.pending is Side.REMOTE:
+        # Our own writes to WeCom were cut short: what WeCom shows is partly ours.
+        local_changed, remote_changed = loc is not None, False
+
+    match (loc, rem, st):
+        case (None, None, None):
+            return None
+        case (LocalState(), None, None):
+            # new file
+            if loc.digest == EMPTY_DIGEST:
+                return Record(uid=uid, reason="nothing WeCom can hold (cancelled)")
+            if direction is Direction.FROM_WECOM:
+                return Skip(uid=uid, reason="new local event; direction is from-wecom")
+            return Create(side=Side.REMOTE, uid=uid, reason="new local event")
+        case (None, RemoteState(), None):
+            # new in WeCom
+            if direction is Direction.TO_WECOM:
+                return Skip(uid=uid, reason="not created by wesync; direction is to-wecom")
+            return Create(side=Side.LOCAL, uid=uid, reason="new in WeCom")
+        case (LocalState(), RemoteState(), None):
+            # on both sides with no history (paired on a first sync)
+            if loc.digest == rem.content_digest:
+                return Record(uid=uid, reason="same event on both sides")
+            return _conflict(loc, options, reason="differs between the two sides")
+        case (LocalState(), RemoteState(), ItemStatus()):
+            # known on both sides
+            if not local_changed and not remote_changed:
+                if loc.href != st.href or loc.etag != st.local_etag:
+                    return Record(uid=uid, reason="file touched, content unchanged")
+                return None
+            if local_changed and not remote_changed:
+                if direction is Direction.FROM_WECOM:
+                    return Update(side=Side.LOCAL, uid=uid, reason="local edit reverted")
+                return Update(side=Side.REMOTE, uid=uid, reason="changed locally")
+            if remote_changed and not local_changed:
+                if direction is Direction.TO_WECOM:
+                    return Update(side=Side.REMOTE, uid=uid, reason="WeCom edit reverted")
+                if loc.expanded:
+                    return Update(
+                        side=Side.REMOTE,
+                        uid=uid,
+                        reason="WeCom edit of an expanded series reverted",
+                    )
+                return Update(side=Side.LOCAL, uid=uid, reason="changed in WeCom")
+            if loc.digest == rem.content_digest:
+                return Record(uid=uid, reason="same change on both sides")
+            return _conflict(loc, options, reason="changed on both sides")
+        case (LocalState(), None, ItemStatus()):
+            # deleted in WeCom
+            if direction is Direction.TO_WECOM:
+                return Create(side=Side.REMOTE, uid=uid, reason="deleted in WeCom; re-created")
+            if local_changed and direction is Direction.TWO_WAY:
+                return Create(
+                    side=Side.REMOTE,
+                    uid=uid,
+                    reason="deleted in WeCom but changed locally; re-created",
+                )
+            return Delete(side=Side.LOCAL, uid=uid, reason="deleted in WeCom")
+        case (None, RemoteState(), ItemStatus()):
+            # deleted locally
+            if direction is Direction.FROM_WECOM:
+                return Create(side=Side.LOCAL, uid=uid, reason="deleted locally; re-created")
+            if remote_changed and direction is Direction.TWO_WAY:
+                return Create(
+                    side=Side.LOCAL,
+                    uid=uid,
+                    reason="deleted locally but changed in WeCom; re-created",
+                )
+            return Delete(side=Side.REMOTE, uid=uid, reason="deleted locally")
+        case (None, None, ItemStatus()):
+            # gone from both sides
+            return Forget(uid=uid)
+    raise AssertionError(f"unhandled case for {uid!r}")  # pragma: no cover
+
+
+def _conflict(loc: LocalState, options: PlanOptions, *, reason: str) -> Action:
+    uid = loc.uid
+    if options.direction is Direction.TO_WECOM:
+        return Update(side=Side.REMOTE, uid=uid, reason=f"{reason}; the files win (to-wecom)")
+    if options.direction is Direction.FROM_WECOM:
+        return Update(side=Side.LOCAL, uid=uid, reason=f"{reason}; WeCom wins (from-wecom)")
+    if loc.expanded:
+        # An expanded series cannot take WeCom's edits back, so the file wins.
+        return Update(side=Side.REMOTE, uid=uid, conflict=True, reason=f"{reason}; expanded series")
+    match options.conflict:
+        case ConflictPolicy.WECOM_WINS:
+            return Update(side=Side.LOCAL, uid=uid, conflict=True, reason=f"{reason}; WeCom wins")
+        case ConflictPolicy.LOCAL_WINS:
+            return Update(side=Side.REMOTE, uid=uid, conflict=True, reason=f"{reason}; file wins")
+        case ConflictPolicy.KEEP_BOTH:
+            return KeepBoth(uid=uid, copy_uid=copy_uid(uid, loc.digest), reason=reason)
+
+
+def copy_uid(uid: Uid, digest: str) -> Uid:
+    """The UID of the local copy kept by keep-both: stable, so a rerun reuses it."""
+    return f"{uid}-conflict-{digest[:10]}"
+
+
+def deletion_guard(
+    plan: Plan, *, local_items: int, remote_items: int, limit: int = 5
+) -> str | None:
+    """Why the plan looks like a mass deletion, or None.
+
+    More than half of a side's items (and more than `limit`) deleted in one
+    run is far more often a moved folder or a wrong cal_id than intent.
+    """
+    for side, total in ((Side.LOCAL, local_items), (Side.REMOTE, remote_items)):
+        n = plan.count(Delete, side)
+        if n > limit and n * 2 > total:
+            where = "local files" if side is Side.LOCAL else "WeCom schedules"
+            return (
+                f"this sync would delete {n} of {total} {where}; "
+                "check the pair's path and cal_id, then rerun with --force if it is intended"
+            )
+    return None
