@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import time
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 _SECRET_QUERY = re.compile(
@@ -24,6 +25,10 @@ _SECRET_JSON = re.compile(
     r"(\"(?:access_token|corpsecret|secret)\"\s*:\s*\")[^\"]*(\")", re.IGNORECASE
 )
 _registered: set[str] = set()
+
+#: the pair a task is syncing; the daemon sets it per pair task so that every
+#: record logged inside (by the engine too) carries a `pair` attribute
+current_pair: ContextVar[str | None] = ContextVar("wesync_current_pair", default=None)
 
 
 def register_secret(value: str) -> None:
@@ -56,6 +61,17 @@ class RedactingFilter(logging.Filter):
             record.exc_text = None
         record.msg = clean
         record.args = None
+        return True
+
+
+class PairContextFilter(logging.Filter):
+    """Adds `pair` (from `extra` or `current_pair`) and `pair_prefix` ("[name] " or "")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        pair = getattr(record, "pair", None) or current_pair.get()
+        if pair is not None:
+            record.pair = pair
+        record.pair_prefix = f"[{pair}] " if pair else ""
         return True
 
 
@@ -94,16 +110,19 @@ def setup_logging(*, verbosity: int = 0, log_format: str = "text") -> None:
     level = logging.WARNING if verbosity < 0 else logging.INFO if verbosity == 0 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
+    handler.addFilter(PairContextFilter())
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     elif os.environ.get("JOURNAL_STREAM") and not sys.stderr.isatty():
-        handler.setFormatter(JournalFormatter("%(name)s: %(message)s"))
+        handler.setFormatter(JournalFormatter("%(name)s: %(pair_prefix)s%(message)s"))
     elif sys.stderr.isatty():
         handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S")
+            logging.Formatter("%(asctime)s %(levelname)-7s %(pair_prefix)s%(message)s", "%H:%M:%S")
         )
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(pair_prefix)s%(message)s")
+        )
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
