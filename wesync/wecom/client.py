@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -457,10 +458,7 @@ class WeComClient:
         if status != 200:
             self.stats.transport_errors[path] += 1
             raise WeComTransportError(path, f"HTTP {status}")
-        try:
-            data = json.loads(response.content)
-        except ValueError:
-            data = None
+        data = loads_lenient(response.content)
         if not isinstance(data, dict):
             self.stats.transport_errors[path] += 1
             cause = "the answer is not a JSON object"
@@ -471,6 +469,24 @@ class WeComClient:
         self.stats.errcodes[errcode] += 1
         log.debug("%s %s -> errcode %d in %.0f ms", method, path, errcode, elapsed_ms)
         return data
+
+
+_STRING_OR_TRAILING_COMMA = re.compile(r'("(?:[^"\\]|\\.)*")|,(\s*[\]}])')
+
+
+def loads_lenient(raw: bytes | str) -> Any:
+    """JSON, forgiving a comma before `]` or `}` (WeCom's own calendar/get sample
+    has one); None when the text is not JSON even then."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        pass
+    try:
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
+        # strings are matched first and kept whole, so a comma inside one stays
+        return json.loads(_STRING_OR_TRAILING_COMMA.sub(lambda m: m.group(1) or m.group(2), text))
+    except ValueError:
+        return None
 
 
 def _errcode(data: JSON) -> int:
