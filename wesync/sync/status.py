@@ -1,0 +1,373 @@
+"""The status database: what both sides held after the last sync, per pair.
+
+One SQLite file per pair, ``<state_dir>/<pair>.sqlite`` (directory 0700, file
+0600, WAL). All of wesync's SQL lives in this module.
+
+- ``items``: one row per event UID: its file (href, etag), whether a write
+  was in flight (``pending``), whether its slots come from the expand fallback.
+- ``slots``: one row per (UID, slot): the WeCom schedule_id it maps to
+  (UNIQUE: one schedule belongs to one slot), the content digest of the local
+  translation, the digests of WeCom's version, and a digest of the fields the
+  get_by_calendar listing returned (so an unchanged listing needs no `get`).
+- ``intents``: a remote write about to happen, committed before the call, so a
+  run killed mid-call can tell on restart whether the write landed.
+- ``conflicts``: a log of conflicts and how the policy resolved them.
+- ``meta``: schema version, last sync time/result/error/counts, last full fetch.
+
+The DDL is idempotent, so opening an existing file is safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wesync.errors import StatusError
+from wesync.sync.actions import Side
+
+SCHEMA_VERSION = 1
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items (
+    uid TEXT PRIMARY KEY,
+    href TEXT,
+    local_etag TEXT,
+    pending TEXT,
+    expanded INTEGER NOT NULL DEFAULT 0,
+    summary TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS slots (
+    uid TEXT NOT NULL REFERENCES items(uid) ON DELETE CASCADE,
+    slot TEXT NOT NULL,
+    schedule_id TEXT UNIQUE,
+    local_digest TEXT,
+    remote_digest TEXT,
+    remote_content TEXT,
+    listing_digest TEXT,
+    PRIMARY KEY (uid, slot)
+);
+CREATE TABLE IF NOT EXISTS intents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uid TEXT NOT NULL,
+    slot TEXT NOT NULL,
+    op TEXT NOT NULL,
+    schedule_id TEXT,
+    summary TEXT NOT NULL DEFAULT '',
+    start_time INTEGER,
+    end_time INTEGER,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS conflicts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uid TEXT NOT NULL,
+    resolution TEXT NOT NULL,
+    at REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlotStatus:
+    slot: str
+    schedule_id: str | None = None
+    local_digest: str | None = None  #: content digest of the local draft
+    remote_digest: str | None = None  #: digest of WeCom's draft, with responses
+    remote_content: str | None = None  #: the same without responses
+    listing_digest: str | None = None  #: what get_by_calendar showed; None = unknown
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusItem:
+    uid: str
+    href: str | None = None
+    local_etag: str | None = None
+    pending: Side | None = None
+    expanded: bool = False
+    summary: str = ""
+    slots: Mapping[str, SlotStatus] = field(default_factory=dict)
+
+    def schedule_ids(self) -> dict[str, str]:
+        """slot -> schedule_id for the slots mapped to WeCom."""
+        return {k: s.schedule_id for k, s in self.slots.items() if s.schedule_id}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Intent:
+    """A remote write about to be made (recorded before the call)."""
+
+    uid: str
+    slot: str
+    op: str  #: "add", "update", "split", "delete", "exclude"
+    schedule_id: str | None = None
+    summary: str = ""
+    start_time: int | None = None
+    end_time: int | None = None
+    id: int | None = None
+
+
+def status_path(state_dir: Path, pair: str) -> Path:
+    return state_dir / f"{pair}.sqlite"
+
+
+class StatusDB:
+    """The status of one pair. Not thread-safe; one run uses one instance."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        self.readonly = readonly
+        try:
+            if readonly:
+                if path.exists():
+                    uri = f"file:{path}?mode=ro"
+                    self._db = sqlite3.connect(uri, uri=True, isolation_level=None)
+                else:
+                    # a dry run before the first sync: an empty status, nothing created
+                    self._db = sqlite3.connect(":memory:", isolation_level=None)
+                    self._db.executescript(_DDL)
+            else:
+                _make_private_dir(path.parent)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                os.close(fd)
+                self._db = sqlite3.connect(path, isolation_level=None)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute("PRAGMA foreign_keys=ON")
+                self._db.execute("PRAGMA busy_timeout=10000")
+                self._db.executescript(_DDL)
+                self._check_version()
+        except sqlite3.Error as exc:
+            raise StatusError(f"{path}: cannot open the status database: {exc}") from exc
+
+    def _check_version(self) -> None:
+        row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None:
+            self._db.execute(
+                "INSERT INTO meta(key, value) VALUES('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+        elif int(row[0]) > SCHEMA_VERSION:
+            raise StatusError(
+                f"{self.path}: written by a newer wesync (schema {row[0]}, "
+                f"this one knows {SCHEMA_VERSION})"
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> StatusDB:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic change; a failure rolls back everything inside."""
+        if self.readonly:
+            yield
+            return
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StatusError(f"{self.path}: {exc}") from exc
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
+
+    def _write(self, sql: str, args: tuple[object, ...] = ()) -> sqlite3.Cursor:
+        if self.readonly:
+            raise StatusError("internal: write to a read-only status (dry run)")
+        try:
+            return self._db.execute(sql, args)
+        except sqlite3.Error as exc:
+            raise StatusError(f"{self.path}: {exc}") from exc
+
+    # -- items ------------------------------------------------------------
+
+    def load(self) -> dict[str, StatusItem]:
+        slots: dict[str, dict[str, SlotStatus]] = {}
+        for row in self._db.execute(
+            "SELECT uid, slot, schedule_id, local_digest, remote_digest, remote_content,"
+            " listing_digest FROM slots"
+        ):
+            slots.setdefault(row[0], {})[row[1]] = SlotStatus(
+                slot=row[1],
+                schedule_id=row[2],
+                local_digest=row[3],
+                remote_digest=row[4],
+                remote_content=row[5],
+                listing_digest=row[6],
+            )
+        items: dict[str, StatusItem] = {}
+        for uid, href, etag, pending, expanded, summary in self._db.execute(
+            "SELECT uid, href, local_etag, pending, expanded, summary FROM items"
+        ):
+            items[uid] = StatusItem(
+                uid=uid,
+                href=href,
+                local_etag=etag,
+                pending=Side(pending) if pending else None,
+                expanded=bool(expanded),
+                summary=summary,
+                slots=slots.get(uid, {}),
+            )
+        return items
+
+    def put(self, item: StatusItem) -> None:
+        """Replace everything known about one UID."""
+        self._write(
+            "INSERT INTO items(uid, href, local_etag, pending, expanded, summary)"
+            " VALUES(?,?,?,?,?,?) ON CONFLICT(uid) DO UPDATE SET href=excluded.href,"
+            " local_etag=excluded.local_etag, pending=excluded.pending,"
+            " expanded=excluded.expanded, summary=excluded.summary",
+            (
+                item.uid,
+                item.href,
+                item.local_etag,
+                item.pending.value if item.pending else None,
+                int(item.expanded),
+                item.summary,
+            ),
+        )
+        self._write("DELETE FROM slots WHERE uid=?", (item.uid,))
+        for s in item.slots.values():
+            if s.schedule_id:
+                # a schedule belongs to one slot only: adoption moves it
+                self._write("DELETE FROM slots WHERE schedule_id=?", (s.schedule_id,))
+            self._write(
+                "INSERT INTO slots(uid, slot, schedule_id, local_digest, remote_digest,"
+                " remote_content, listing_digest) VALUES(?,?,?,?,?,?,?)",
+                (
+                    item.uid,
+                    s.slot,
+                    s.schedule_id,
+                    s.local_digest,
+                    s.remote_digest,
+                    s.remote_content,
+                    s.listing_digest,
+                ),
+            )
+
+    def delete(self, uid: str) -> None:
+        self._write("DELETE FROM slots WHERE uid=?", (uid,))
+        self._write("DELETE FROM items WHERE uid=?", (uid,))
+
+    def set_pending(self, uid: str, side: Side | None) -> None:
+        """Mark a write to `side` in flight for `uid` (creating the row if needed)."""
+        self._write(
+            "INSERT INTO items(uid, pending) VALUES(?, ?)"
+            " ON CONFLICT(uid) DO UPDATE SET pending=excluded.pending",
+            (uid, side.value if side else None),
+        )
+
+    def map_slot(self, uid: str, slot: str, schedule_id: str | None) -> None:
+        """Record at once which schedule a slot now has (None: it has none)."""
+        self._write("INSERT OR IGNORE INTO items(uid) VALUES(?)", (uid,))
+        if schedule_id:
+            self._write(
+                "DELETE FROM slots WHERE schedule_id=? AND NOT (uid=? AND slot=?)",
+                (schedule_id, uid, slot),
+            )
+        self._write(
+            "INSERT INTO slots(uid, slot, schedule_id) VALUES(?,?,?)"
+            " ON CONFLICT(uid, slot) DO UPDATE SET schedule_id=excluded.schedule_id,"
+            " remote_digest=NULL, remote_content=NULL, listing_digest=NULL",
+            (uid, slot, schedule_id),
+        )
+
+    def set_listing_digests(self, digests: Mapping[str, str]) -> None:
+        """schedule_id -> listing digest, after a `get` confirmed the stored digests."""
+        for sid, digest in digests.items():
+            self._write("UPDATE slots SET listing_digest=? WHERE schedule_id=?", (digest, sid))
+
+    # -- intents ----------------------------------------------------------
+
+    def add_intent(self, intent: Intent) -> int:
+        cur = self._write(
+            "INSERT INTO intents(uid, slot, op, schedule_id, summary, start_time, end_time,"
+            " created) VALUES(?,?,?,?,?,?,?,?)",
+            (
+                intent.uid,
+                intent.slot,
+                intent.op,
+                intent.schedule_id,
+                intent.summary,
+                intent.start_time,
+                intent.end_time,
+                time.time(),
+            ),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def clear_intent(self, intent_id: int) -> None:
+        self._write("DELETE FROM intents WHERE id=?", (intent_id,))
+
+    def intents(self) -> list[Intent]:
+        return [
+            Intent(
+                id=row[0],
+                uid=row[1],
+                slot=row[2],
+                op=row[3],
+                schedule_id=row[4],
+                summary=row[5],
+                start_time=row[6],
+                end_time=row[7],
+            )
+            for row in self._db.execute(
+                "SELECT id, uid, slot, op, schedule_id, summary, start_time, end_time"
+                " FROM intents ORDER BY id"
+            )
+        ]
+
+    # -- conflicts and meta -------------------------------------------------
+
+    def log_conflict(self, uid: str, resolution: str) -> None:
+        self._write(
+            "INSERT INTO conflicts(uid, resolution, at) VALUES(?,?,?)",
+            (uid, resolution, time.time()),
+        )
+
+    def conflicts_since(self, since: float) -> list[tuple[str, str, float]]:
+        return [
+            (r[0], r[1], r[2])
+            for r in self._db.execute(
+                "SELECT uid, resolution, at FROM conflicts WHERE at >= ? ORDER BY id", (since,)
+            )
+        ]
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._write(
+            "INSERT INTO meta(key, value) VALUES(?,?)"
+            " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
+
+    def get_json(self, key: str) -> object:
+        raw = self.get_meta(key)
+        return None if raw is None else json.loads(raw)
+
+    def set_json(self, key: str, value: object) -> None:
+        self.set_meta(key, json.dumps(value, sort_keys=True))
+
+
+def _make_private_dir(path: Path) -> None:
+    # a state dir holds mappings and the token cache: nobody else's business;
+    # an existing directory is the user's choice and keeps its mode
+    if not path.is_dir():
+        path.mkdir(parents=True, mode=0o700)
