@@ -40,6 +40,7 @@ from wesync.wecom.errors import (
     NotFoundError,
     TokenError,
     WeComAPIError,
+    WeComError,
     WeComTransportError,
     error_for,
 )
@@ -345,9 +346,17 @@ class WeComClient:
 
         if len(chunks) == 1:
             return await one(chunks[0])
-        # A TaskGroup cancels the other batches as soon as one fails.
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(one(chunk)) for chunk in chunks]
+        # A TaskGroup cancels the other batches as soon as one fails; the
+        # caller gets that failure itself, not an ExceptionGroup around it.
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(one(chunk)) for chunk in chunks]
+        except ExceptionGroup as failures:
+            first = next(
+                (e for e in failures.exceptions if isinstance(e, WeComError)),
+                failures.exceptions[0],
+            )
+            raise first from None
         return [item for task in tasks for item in task.result()]
 
     async def _call(
