@@ -30,6 +30,7 @@ class Metrics:
     started: float = field(default_factory=time.time)
     pairs: dict[str, PairStats] = field(default_factory=dict)
     api_calls: ApiCalls = field(default=lambda: {})
+    api_errcodes: Callable[[], Mapping[str, int]] = field(default=lambda: {})
     clock: Callable[[], float] = time.time
 
     def set_pairs(self, names: Iterable[str]) -> None:
@@ -57,9 +58,10 @@ class Metrics:
         grace = 2 * self.interval
         if stats.last_ok:
             return True
-        if stats.last_run is None:
-            return now - self.started < grace
-        return stats.last_success is not None and now - stats.last_success < grace
+        # failing (or not run yet): tolerated while the last success, or the
+        # daemon's start for a pair that never succeeded, is recent
+        since = stats.last_success if stats.last_success is not None else self.started
+        return now - since < grace
 
     def health(self) -> tuple[bool, dict[str, object]]:
         pairs = {}
@@ -134,6 +136,9 @@ class Metrics:
                 f'wesync_api_calls_total{{endpoint="{_esc(endpoint)}",errcode="{_esc(errcode)}"}}'
                 f" {n}"
             )
+        family("wesync_api_responses_total", "counter", "WeCom API answers by errcode.")
+        for errcode, n in sorted(self.api_errcodes().items()):
+            out.append(f'wesync_api_responses_total{{errcode="{_esc(errcode)}"}} {n}')
         return "\n".join(out) + "\n"
 
 

@@ -1,0 +1,292 @@
+"""The daemon's scheduling machinery with an injected runner (no engine, no WeCom)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from wesync.config import Config, PairConfig, parse_config
+from wesync.daemon.callback import CallbackEvent
+from wesync.daemon.runner import RunResult, api_calls_from_stats
+from wesync.daemon.service import Daemon, RunnerHandle
+from wesync.errors import ConfigError
+
+from .test_callback import free_port
+
+
+def make_config(tmp_path: Path, pairs: list[str], *, interval: float = 60, **daemon: Any) -> Config:
+    for name in pairs:
+        (tmp_path / name).mkdir(exist_ok=True)
+    return parse_config(
+        {
+            "wecom": {"backend": "emulator"},
+            "state": {"dir": str(tmp_path / "state")},
+            "daemon": {"interval": interval, **daemon},
+            "pairs": [{"name": n, "local": n, "cal_id": f"cal-{n}"} for n in pairs],
+        },
+        path=tmp_path / "config.toml",
+    )
+
+
+@dataclass
+class FakeRunner:
+    """Records runs; each run waits on `gate` when set, and may fail or write files."""
+
+    calls: list[str] = field(default_factory=list)
+    active: int = 0
+    max_active: dict[str, int] = field(default_factory=dict)
+    running: dict[str, int] = field(default_factory=dict)
+    gate: asyncio.Event | None = None
+    fail: set[str] = field(default_factory=set)
+    write: Callable[[PairConfig], int] | None = None
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def __call__(self, pair: PairConfig) -> RunResult:
+        self.calls.append(pair.name)
+        self.running[pair.name] = self.running.get(pair.name, 0) + 1
+        self.max_active[pair.name] = max(self.max_active.get(pair.name, 0), self.running[pair.name])
+        try:
+            if self.gate is not None:
+                await self.gate.wait()
+            await asyncio.sleep(0.01)
+            writes = self.write(pair) if self.write else 0
+        finally:
+            self.running[pair.name] -= 1
+            self.changed.set()
+        if pair.name in self.fail:
+            return RunResult(ok=False, error="boom")
+        return RunResult(ok=True, local_writes=writes)
+
+    def count(self, name: str) -> int:
+        return self.calls.count(name)
+
+
+async def until(cond: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+@dataclass
+class Running:
+    daemon: Daemon
+    runner: FakeRunner
+    task: asyncio.Task[int]
+
+
+@pytest.fixture
+def start(tmp_path: Path) -> Callable[..., Awaitable[Running]]:
+    started: list[Running] = []
+
+    async def go(
+        config: Config,
+        runner: FakeRunner | None = None,
+        load: Callable[[], Config] | None = None,
+        **kw: Any,
+    ) -> Running:
+        runner = runner or FakeRunner()
+        closed: list[bool] = []
+
+        async def factory(cfg: Config) -> RunnerHandle:
+            async def close() -> None:
+                closed.append(True)
+
+            return RunnerHandle(run=runner, close=close)
+
+        daemon = Daemon(config, load_config=load, runner_factory=factory, debounce=0.2, **kw)
+        task = asyncio.create_task(daemon.run())
+        await asyncio.wait_for(daemon.ready.wait(), 5)
+        r = Running(daemon, runner, task)
+        started.append(r)
+        return r
+
+    return go
+
+
+@pytest.fixture(autouse=True)
+async def _stop_all(start: Any) -> AsyncIterator[None]:
+    yield
+
+
+async def stop(r: Running) -> int:
+    r.daemon.request_stop()
+    return await asyncio.wait_for(r.task, 10)
+
+
+async def test_first_sync_of_every_pair_at_start(tmp_path: Path, start: Any) -> None:
+    r = await start(make_config(tmp_path, ["a", "b"]))
+    await until(lambda: r.runner.count("a") == 1 and r.runner.count("b") == 1)
+    assert await stop(r) == 0
+
+
+async def test_triggers_during_a_run_coalesce_into_one_more_run(tmp_path: Path, start: Any) -> None:
+    runner = FakeRunner(gate=asyncio.Event())
+    r = await start(make_config(tmp_path, ["a"]), runner)
+    await until(lambda: runner.running.get("a") == 1)
+    for reason in ("interval", "callback", "local change"):
+        r.daemon.trigger("a", reason)
+    runner.gate.set()  # type: ignore[union-attr]
+    await until(lambda: runner.count("a") == 2)
+    await asyncio.sleep(0.2)
+    assert runner.count("a") == 2
+    assert runner.max_active["a"] == 1
+    await stop(r)
+
+
+async def test_interval_job_runs_the_pair(tmp_path: Path, start: Any) -> None:
+    r = await start(make_config(tmp_path, ["a"], interval=0.3))
+    await until(lambda: r.runner.count("a") >= 3, timeout=5)
+    assert r.runner.max_active["a"] == 1
+    job = r.daemon.scheduler.get_job("a")  # type: ignore[union-attr]
+    assert job.max_instances == 1 and job.coalesce
+    await stop(r)
+
+
+async def test_failing_pair_backs_off_without_holding_up_others(tmp_path: Path, start: Any) -> None:
+    runner = FakeRunner(fail={"bad"})
+    r = await start(make_config(tmp_path, ["bad", "good"], interval=1.6), runner)
+    d = r.daemon
+    assert [d.backoff(n) for n in (1, 2, 3, 4, 5)] == [0.2, 0.4, 0.8, 1.6, 1.6]
+    # retries at +0.2, +0.6, +1.4 s: three more runs well before the interval
+    stats = d.metrics.pairs["bad"]
+    await until(lambda: stats.runs_failed >= 4, timeout=3)
+    assert runner.count("good") >= 1
+    assert stats.last_error == "boom"
+    assert d.slots["bad"].failures >= 4 and d.slots["good"].failures == 0
+    runner.fail.clear()
+    await until(lambda: d.slots["bad"].failures == 0, timeout=4)
+    await stop(r)
+
+
+async def test_local_change_triggers_and_own_writes_do_not(tmp_path: Path, start: Any) -> None:
+    def write(pair: PairConfig) -> int:
+        (pair.local / "from-wecom.ics").write_text("BEGIN:VCALENDAR\nEND:VCALENDAR\n")
+        return 1
+
+    runner = FakeRunner(write=write)
+    r = await start(make_config(tmp_path, ["a"]), runner)
+    await until(lambda: runner.count("a") == 1)
+    # the run's own write must not cause another run
+    await asyncio.sleep(1.0)
+    assert runner.count("a") == 1
+    runner.write = None
+    (tmp_path / "a" / "mine.ics").write_text("BEGIN:VCALENDAR\nEND:VCALENDAR\n")
+    (tmp_path / "a" / "ignored.ics.tmp").write_text("x")
+    await until(lambda: runner.count("a") == 2, timeout=4)
+    # temp files and other extensions do not trigger
+    (tmp_path / "a" / "other.ics.tmp").write_text("x")
+    (tmp_path / "a" / ".hidden.ics").write_text("x")
+    (tmp_path / "a" / "notes.txt").write_text("x")
+    await asyncio.sleep(1.0)
+    assert runner.count("a") == 2
+    await stop(r)
+
+
+async def test_callback_triggers_the_owning_pair_only(
+    tmp_path: Path, start: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="wesync")
+    r = await start(make_config(tmp_path, ["a", "b"]))
+    await until(lambda: len(r.runner.calls) == 2)
+    r.daemon.on_callback(CallbackEvent("respond_schedule", "cal-b", "s1", "u", 1))
+    await until(lambda: r.runner.count("b") == 2)
+    r.daemon.on_callback(CallbackEvent("modify_calendar", "cal-unknown", None, "u", 1))
+    await asyncio.sleep(0.2)
+    assert r.runner.count("a") == 1 and r.runner.count("b") == 2
+    assert "cal-unknown" in caplog.text
+    await stop(r)
+
+
+async def test_reload_adds_and_removes_pairs_and_keeps_old_on_error(
+    tmp_path: Path, start: Any
+) -> None:
+    configs: list[Config | Exception] = []
+
+    def load() -> Config:
+        item = configs.pop(0)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    r = await start(make_config(tmp_path, ["a"]), load=load)
+    await until(lambda: r.runner.count("a") == 1)
+    configs.append(make_config(tmp_path, ["b"]))
+    r.daemon.request_reload()
+    await until(lambda: r.runner.count("b") == 1)
+    assert set(r.daemon.slots) == {"b"}
+    assert r.daemon.scheduler.get_job("a") is None  # type: ignore[union-attr]
+    configs.append(ConfigError("unknown key 'oops'", where="config.toml"))
+    r.daemon.request_reload()
+    await asyncio.sleep(0.2)
+    assert set(r.daemon.slots) == {"b"}
+    assert r.daemon.config.pair_names == ["b"]
+    await stop(r)
+
+
+async def test_stop_waits_for_the_run_in_flight(tmp_path: Path, start: Any) -> None:
+    runner = FakeRunner(gate=asyncio.Event())
+    r = await start(make_config(tmp_path, ["a"]), runner)
+    await until(lambda: runner.running.get("a") == 1)
+    r.daemon.request_stop()
+    await asyncio.sleep(0.3)
+    assert not r.task.done()  # still waiting for the run
+    runner.gate.set()  # type: ignore[union-attr]
+    assert await asyncio.wait_for(r.task, 5) == 0
+    assert r.daemon.metrics.pairs["a"].runs_ok == 1
+
+
+async def test_stop_cancels_a_run_that_overstays(tmp_path: Path, start: Any) -> None:
+    runner = FakeRunner(gate=asyncio.Event())
+    r = await start(make_config(tmp_path, ["a"]), runner, stop_deadline=0.3)
+    await until(lambda: runner.running.get("a") == 1)
+    t0 = time.monotonic()
+    assert await stop(r) == 0
+    assert time.monotonic() - t0 < 3
+    assert runner.running["a"] == 0
+    assert r.daemon.metrics.pairs["a"].last_error == "cancelled"
+
+
+async def test_health_and_metrics_over_http(tmp_path: Path, start: Any) -> None:
+    port = free_port()
+    runner = FakeRunner(fail={"b"})
+    r = await start(
+        make_config(tmp_path, ["a", "b"], interval=60, health_listen=f"127.0.0.1:{port}"), runner
+    )
+    await until(lambda: r.daemon.metrics.pairs["b"].runs_failed >= 1)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        health = await http.get("/healthz")
+        # b has never succeeded, but the daemon is younger than two intervals
+        assert health.status_code == 200
+        body = health.json()
+        assert body["pairs"]["b"]["error"] == "boom"
+        r.daemon.metrics.started -= 1000
+        assert (await http.get("/healthz")).status_code == 503
+        metrics = await http.get("/metrics")
+        assert metrics.status_code == 200
+        assert 'wesync_syncs_total{pair="a",result="ok"} 1' in metrics.text
+        assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
+    await stop(r)
+
+
+def test_api_calls_from_the_client_counters() -> None:
+    from collections import Counter
+
+    @dataclass
+    class Stats:
+        calls: Counter[str]
+        errcodes: Counter[int]
+
+    s = Stats(Counter({"/cgi-bin/gettoken": 1}), Counter({0: 1}))
+    assert api_calls_from_stats(s) == {("/cgi-bin/gettoken", ""): 1}
+    assert json.dumps(sorted(api_calls_from_stats(None).items())) == "[]"
