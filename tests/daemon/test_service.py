@@ -70,8 +70,8 @@ class FakeRunner:
         return self.calls.count(name)
 
 
-async def until(cond: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
+async def until(cond: Callable[[], bool], within: float = 5.0) -> None:
+    deadline = time.monotonic() + within
     while not cond():
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
@@ -146,7 +146,7 @@ async def test_triggers_during_a_run_coalesce_into_one_more_run(tmp_path: Path, 
 
 async def test_interval_job_runs_the_pair(tmp_path: Path, start: Any) -> None:
     r = await start(make_config(tmp_path, ["a"], interval=0.3))
-    await until(lambda: r.runner.count("a") >= 3, timeout=5)
+    await until(lambda: r.runner.count("a") >= 3, within=5)
     assert r.runner.max_active["a"] == 1
     job = r.daemon.scheduler.get_job("a")  # type: ignore[union-attr]
     assert job.max_instances == 1 and job.coalesce
@@ -160,12 +160,12 @@ async def test_failing_pair_backs_off_without_holding_up_others(tmp_path: Path, 
     assert [d.backoff(n) for n in (1, 2, 3, 4, 5)] == [0.2, 0.4, 0.8, 1.6, 1.6]
     # retries at +0.2, +0.6, +1.4 s: three more runs well before the interval
     stats = d.metrics.pairs["bad"]
-    await until(lambda: stats.runs_failed >= 4, timeout=3)
+    await until(lambda: stats.runs_failed >= 4, within=3)
     assert runner.count("good") >= 1
     assert stats.last_error == "boom"
     assert d.slots["bad"].failures >= 4 and d.slots["good"].failures == 0
     runner.fail.clear()
-    await until(lambda: d.slots["bad"].failures == 0, timeout=4)
+    await until(lambda: d.slots["bad"].failures == 0, within=4)
     await stop(r)
 
 
@@ -183,7 +183,7 @@ async def test_local_change_triggers_and_own_writes_do_not(tmp_path: Path, start
     runner.write = None
     (tmp_path / "a" / "mine.ics").write_text("BEGIN:VCALENDAR\nEND:VCALENDAR\n")
     (tmp_path / "a" / "ignored.ics.tmp").write_text("x")
-    await until(lambda: runner.count("a") == 2, timeout=4)
+    await until(lambda: runner.count("a") == 2, within=4)
     # temp files and other extensions do not trigger
     (tmp_path / "a" / "other.ics.tmp").write_text("x")
     (tmp_path / "a" / ".hidden.ics").write_text("x")

@@ -26,7 +26,7 @@ def daemon(app: AppContext) -> None:
     from wesync.daemon.lock import AlreadyRunning, DaemonLock
     from wesync.daemon.service import Daemon
 
-    config: Config = app.config()
+    config: Config = app.config()  # type: ignore[no-untyped-call]
     path = app.resolved_config_path()
     lock = DaemonLock(config.state_dir)
     try:
