@@ -1,16 +1,89 @@
-"""`wesync emulator`."""
+"""`wesync emulator`: serve the WeCom emulator over HTTP (loopback by default)."""
 
 from __future__ import annotations
 
+import ipaddress
+from pathlib import Path
+
 import click
 
-from wesync.cli.errors import not_available
+from wesync.cli.errors import handle_errors
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @click.command()
-def emulator() -> None:
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--corpid", default="wwemulator", show_default=True)
+@click.option("--corpsecret", default="emulator-secret", show_default=True,
+              help="The app secret gettoken accepts.")
+@click.option("--state", "state_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Keep calendars and schedules in this JSON file (default: in memory).")
+@click.option("--token-ttl", default=7200, show_default=True, type=click.IntRange(min=1),
+              help="Access token lifetime in seconds.")
+@click.option("--rate-limit", default=10_000, show_default=True, type=click.IntRange(min=1),
+              help="Calls per minute per API path before errcode 45009.")
+@click.option("--listing", type=click.Choice(["sample", "full"]), default="sample",
+              show_default=True,
+              help="sample: get_by_calendar omits is_whole_day, remind_time_diffs and "
+                   "exclude_time_list, as the documented sample does; full: returns everything.")
+@click.option("--callback-url", help="POST encrypted event callbacks to this URL.")
+@click.option("--callback-token", help="The callback Token (signatures).")
+@click.option("--callback-aes-key", help="The 43-character callback EncodingAESKey.")
+@handle_errors
+def emulator(
+    *,
+    host: str,
+    port: int,
+    corpid: str,
+    corpsecret: str,
+    state_path: Path | None,
+    token_ttl: int,
+    rate_limit: int,
+    listing: str,
+    callback_url: str | None,
+    callback_token: str | None,
+    callback_aes_key: str | None,
+) -> None:
     """Serve the WeCom emulator over HTTP on loopback."""
-    not_available("emulator")
+    from wesync.emulator import Emulator, serve
+    from wesync.emulator.errors import EmulatorError
+    from wesync.errors import ConfigError
+
+    callback = (callback_url, callback_token, callback_aes_key)
+    if any(x is not None for x in callback) and not all(x is not None for x in callback):
+        raise ConfigError("--callback-url, --callback-token and --callback-aes-key go together")
+    try:
+        emu = Emulator(
+            corpid=corpid,
+            corpsecret=corpsecret,
+            state_path=state_path,
+            token_ttl=token_ttl,
+            rate_limit=rate_limit,
+            listing=listing,
+            callback_url=callback_url,
+            callback_token=callback_token,
+            callback_aes_key=callback_aes_key,
+        )
+    except EmulatorError as exc:
+        raise ConfigError(str(exc)) from exc
+    if not _is_loopback(host):
+        click.echo(
+            f"wesync: warning: listening on {host}, not loopback; administration endpoints "
+            "still refuse non-loopback clients, but the API is open to the network",
+            err=True,
+        )
+    click.echo(f"WeCom emulator on http://{host}:{port} (corpid {corpid}); Ctrl-C to stop",
+               err=True)
+    serve(emu, host=host, port=port)
 
 
 COMMANDS = [emulator]

@@ -1,0 +1,158 @@
+"""Everything the emulated WeCom remembers, and how it is kept on disk.
+
+Calendars and schedules are stored as the JSON dicts the API returns, plus a
+few bookkeeping keys, so that persistence is a plain JSON dump. Dicts keep
+insertion order, which is the creation order `get_by_calendar` lists in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import string
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wesync.emulator.errors import EmulatorError
+
+Json = dict[str, Any]
+FORMAT_VERSION = 1
+_ALNUM = string.ascii_letters + string.digits
+
+
+@dataclass
+class State:
+    """The mutable world of one emulated corp.
+
+    calendars: cal_id -> {"cal_id", "app", "deleted", "last_sequence", "fields": {...}}
+    schedules: schedule_id -> {"app", "sequence", "data": <the get form>}
+    tokens: access_token -> {"app": corpsecret, "expires_at": emulator time}
+    apps: corpsecret -> agentid
+    """
+
+    apps: dict[str, int]
+    calendars: dict[str, Json] = field(default_factory=dict)
+    schedules: dict[str, Json] = field(default_factory=dict)
+    tokens: dict[str, Json] = field(default_factory=dict)
+    clock_offset: float = 0.0
+
+    def to_json(self) -> Json:
+        return {
+            "version": FORMAT_VERSION,
+            "apps": self.apps,
+            "calendars": self.calendars,
+            "schedules": self.schedules,
+            "tokens": self.tokens,
+            "clock_offset": self.clock_offset,
+        }
+
+    @classmethod
+    def from_json(cls, data: Json) -> State:
+        if data.get("version") != FORMAT_VERSION:
+            raise EmulatorError(f"unsupported emulator state version {data.get('version')!r}")
+        return cls(
+            apps={str(k): int(v) for k, v in data["apps"].items()},
+            calendars=dict(data["calendars"]),
+            schedules=dict(data["schedules"]),
+            tokens=dict(data["tokens"]),
+            clock_offset=float(data.get("clock_offset", 0.0)),
+        )
+
+
+def new_cal_id() -> str:
+    # shaped like the documented samples: "wc" + 30 letters and digits
+    return "wc" + "".join(secrets.choice(_ALNUM) for _ in range(30))
+
+
+def new_schedule_id() -> str:
+    return secrets.token_hex(16)
+
+
+def new_token() -> str:
+    return "".join(secrets.choice(_ALNUM + "-_") for _ in range(96))
+
+
+def load_state(path: Path) -> State | None:
+    """The state saved at `path`, or None when there is no file yet."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise EmulatorError(f"cannot read emulator state {path}: {exc.strerror}") from exc
+    try:
+        return State.from_json(json.loads(raw))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise EmulatorError(f"emulator state {path} is not valid: {exc}") from exc
+
+
+def save_state(path: Path, data: Json) -> None:
+    """Atomic replace: temp file in the same directory, fsync, rename, fsync the directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, ensure_ascii=False, separators=(",", ":"))
+            out.flush()
+            os.fsync(out.fileno())
+        # access tokens live in this file
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class Persister:
+    """Saves after every change, but never spends more than ~1/10 of the time saving.
+
+    A small state is written on every mutating call. When a save gets slow
+    (tens of thousands of schedules), later changes are coalesced into one
+    save a little later, and `flush()` (called on close and at exit) writes
+    whatever is still pending.
+    """
+
+    def __init__(self, path: Path, snapshot: Any, lock: threading.RLock) -> None:
+        self.path = path
+        self._snapshot = snapshot
+        self._lock = lock
+        self._dirty = False
+        self._last_end = 0.0
+        self._last_duration = 0.0
+        self._timer: threading.Timer | None = None
+
+    def changed(self) -> None:
+        with self._lock:
+            self._dirty = True
+            wait = self._last_end + 10 * self._last_duration - time.monotonic()
+            if wait <= 0:
+                self._save_locked()
+            elif self._timer is None:
+                self._timer = threading.Timer(wait, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if self._dirty:
+                self._save_locked()
+
+    def _save_locked(self) -> None:
+        began = time.monotonic()
+        save_state(self.path, self._snapshot())
+        self._dirty = False
+        self._last_end = time.monotonic()
+        self._last_duration = self._last_end - began
