@@ -1,0 +1,367 @@
+"""RRULEs: evaluating them (dateutil) and mapping them exactly onto WeCom's fields.
+
+A rule maps only if WeCom's series (series.py) has exactly the same start
+instants as the RFC 5545 set evaluated in the event's real zone. The mapper
+proposes fields from the rule's parts, then both sides are expanded and
+compared over the first three years (at least 50 occurrences) and, for rules
+that outlive that, the zone must keep one UTC offset for ten more years. A
+rule that fails any of this is "not representable" with a reason naming it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from dateutil import rrule as du
+
+from wesync.translate import series
+from wesync.translate.canonical import Recurrence
+from wesync.translate.ics import ical_text
+from wesync.translate.zones import constant_offset, epoch
+from wesync.wecom.constants import (
+    REPEAT_DAILY,
+    REPEAT_MONTHLY,
+    REPEAT_WEEKLY,
+    REPEAT_YEARLY,
+    TIMEZONE_MAX,
+    TIMEZONE_MIN,
+)
+
+FREQS: dict[str, Any] = {
+    "YEARLY": du.YEARLY,
+    "MONTHLY": du.MONTHLY,
+    "WEEKLY": du.WEEKLY,
+    "DAILY": du.DAILY,
+    "HOURLY": du.HOURLY,
+    "MINUTELY": du.MINUTELY,
+    "SECONDLY": du.SECONDLY,
+}
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_BYDAY = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
+_HANDLED = frozenset(
+    {"FREQ", "INTERVAL", "UNTIL", "COUNT", "WKST", "BYDAY", "BYMONTHDAY", "BYMONTH"}
+)
+_RFC_PARTS = _HANDLED | {
+    "BYSECOND",
+    "BYMINUTE",
+    "BYHOUR",
+    "BYYEARDAY",
+    "BYWEEKNO",
+    "BYSETPOS",
+}
+VERIFY_YEARS = 3
+VERIFY_MIN_OCCURRENCES = 50
+STABLE_YEARS = 10
+
+
+class RuleError(ValueError):
+    """An RRULE that is not valid (the message names the part)."""
+
+
+@dataclass(frozen=True)
+class ByDay:
+    ordinal: int | None
+    weekday: int  #: 0 = Monday
+
+
+def _values(recur: Any, key: str) -> list[Any]:
+    v = recur.get(key)
+    if v is None:
+        return []
+    return list(v) if isinstance(v, list | tuple) else [v]
+
+
+def _ints(recur: Any, key: str) -> list[int]:
+    out = []
+    for v in _values(recur, key):
+        try:
+            out.append(int(v))
+        except (TypeError, ValueError):
+            raise RuleError(f"RRULE {key}={v!r} is not a number") from None
+    return out
+
+
+def _bydays(recur: Any) -> list[ByDay]:
+    out = []
+    for v in _values(recur, "BYDAY"):
+        m = _BYDAY.match(str(v).strip().upper())
+        if not m:
+            raise RuleError(f"RRULE BYDAY={v!r} is not a weekday")
+        out.append(ByDay(int(m.group(1)) if m.group(1) else None, WEEKDAYS.index(m.group(2))))
+    return out
+
+
+def _freq(recur: Any) -> str:
+    freq = [str(v).upper() for v in _values(recur, "FREQ")]
+    if len(freq) != 1 or freq[0] not in FREQS:
+        raise RuleError(f"RRULE FREQ={','.join(freq) or '(missing)'} is not valid")
+    return freq[0]
+
+
+def _until(value: Any, dtstart: datetime) -> datetime:
+    """UNTIL as an aware datetime comparable with the occurrences."""
+    zone = dtstart.tzinfo
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=zone)
+        return value
+    if isinstance(value, date):
+        # A DATE UNTIL includes that whole day on the event's own wall clock.
+        return datetime.combine(value, time(23, 59, 59), zone)
+    raise RuleError(f"RRULE UNTIL={value!r} is not a date")
+
+
+def to_dateutil(recur: Any, dtstart: datetime) -> du.rrule:
+    """A dateutil rule for an icalendar vRecur, starting at the aware `dtstart`."""
+    freq = _freq(recur)
+    unknown = sorted(str(k).upper() for k in recur if str(k).upper() not in _RFC_PARTS)
+    if unknown:
+        # RSCALE and friends (RFC 7529) change what the rule means; evaluating
+        # it without them would produce the wrong dates.
+        raise RuleError(f"{describe(recur)}: {unknown[0]} is not supported")
+    kwargs: dict[str, Any] = {"dtstart": dtstart}
+    interval = _ints(recur, "INTERVAL")
+    if interval:
+        if interval[0] < 1:
+            raise RuleError(f"RRULE INTERVAL={interval[0]} must be at least 1")
+        kwargs["interval"] = interval[0]
+    count = _ints(recur, "COUNT")
+    until = _values(recur, "UNTIL")
+    if count and until:
+        raise RuleError("RRULE has both COUNT and UNTIL")
+    if count:
+        kwargs["count"] = count[0]
+    if until:
+        kwargs["until"] = _until(until[0], dtstart)
+    wkst = [str(v).upper() for v in _values(recur, "WKST")]
+    if wkst:
+        if wkst[0] not in WEEKDAYS:
+            raise RuleError(f"RRULE WKST={wkst[0]!r} is not a weekday")
+        kwargs["wkst"] = WEEKDAYS.index(wkst[0])
+    days = _bydays(recur)
+    if days:
+        kwargs["byweekday"] = [du.weekday(d.weekday, d.ordinal) for d in days]
+    for key, arg in (
+        ("BYMONTH", "bymonth"),
+        ("BYMONTHDAY", "bymonthday"),
+        ("BYYEARDAY", "byyearday"),
+        ("BYWEEKNO", "byweekno"),
+        ("BYSETPOS", "bysetpos"),
+        ("BYHOUR", "byhour"),
+        ("BYMINUTE", "byminute"),
+        ("BYSECOND", "bysecond"),
+    ):
+        vals = _ints(recur, key)
+        if vals:
+            kwargs[arg] = vals
+    try:
+        return du.rrule(FREQS[freq], **kwargs)
+    except (ValueError, TypeError) as exc:
+        raise RuleError(f"RRULE {ical_text(recur)!s}: {exc}") from None
+
+
+def describe(recur: Any) -> str:
+    try:
+        return "RRULE " + ical_text(recur)
+    except (AttributeError, ValueError, TypeError):
+        return f"RRULE {recur!r}"
+
+
+def _offset_candidates(dtstart: datetime) -> list[int]:
+    off = dtstart.utcoffset()
+    assert off is not None
+    hours = off.total_seconds() / 3600
+    out = [int(hours)] if hours.is_integer() else [math.floor(hours), math.ceil(hours)]
+    return [h for h in out if TIMEZONE_MIN <= h <= TIMEZONE_MAX]
+
+
+def propose(recur: Any, dtstart: datetime, rule: du.rrule) -> tuple[Recurrence, str | None]:
+    """WeCom fields for the rule with timezone 0 (the caller picks the offset),
+    or a reason it cannot map. Raises RuleError for an invalid rule."""
+    freq = _freq(recur)
+    unknown = sorted(k for k in recur if str(k).upper() not in _HANDLED)
+    dummy = Recurrence(
+        repeat_type=0,
+        is_custom_repeat=False,
+        repeat_interval=1,
+        repeat_day_of_week=(),
+        repeat_day_of_month=(),
+        repeat_until=0,
+        timezone=0,
+        exclude_times=(),
+    )
+    if unknown:
+        key = unknown[0]
+        vals = ",".join(str(v) for v in _values(recur, key))
+        return dummy, f"RRULE {key}={vals} has no WeCom equivalent"
+    interval = (_ints(recur, "INTERVAL") or [1])[0]
+    days = _bydays(recur)
+    monthdays = _ints(recur, "BYMONTHDAY")
+    months = _ints(recur, "BYMONTH")
+    if any(d.ordinal is not None for d in days):
+        bad = ",".join(str(v) for v in _values(recur, "BYDAY"))
+        return dummy, f"RRULE BYDAY={bad} (a numbered weekday) has no WeCom equivalent"
+    if freq not in ("DAILY", "WEEKLY", "MONTHLY", "YEARLY"):
+        return dummy, f"RRULE FREQ={freq} has no WeCom equivalent"
+    weekdays: tuple[int, ...] = ()
+    mdays: tuple[int, ...] = ()
+    if freq == "DAILY":
+        if monthdays or months:
+            return dummy, "RRULE FREQ=DAILY with BYMONTH or BYMONTHDAY has no WeCom equivalent"
+        if days:
+            if interval != 1:
+                return dummy, "RRULE FREQ=DAILY;INTERVAL>1 with BYDAY has no WeCom equivalent"
+            kind, weekdays = REPEAT_WEEKLY, tuple(sorted({d.weekday + 1 for d in days}))
+        else:
+            kind = REPEAT_DAILY
+    elif freq == "WEEKLY":
+        if monthdays or months:
+            return dummy, "RRULE FREQ=WEEKLY with BYMONTH or BYMONTHDAY has no WeCom equivalent"
+        kind = REPEAT_WEEKLY
+        weekdays = tuple(sorted({d.weekday + 1 for d in days})) or (dtstart.isoweekday(),)
+    elif freq == "MONTHLY":
+        if days or months:
+            return dummy, "RRULE FREQ=MONTHLY with BYDAY or BYMONTH has no WeCom equivalent"
+        if any(d < 1 for d in monthdays):
+            vals = ",".join(map(str, monthdays))
+            return dummy, (
+                f"RRULE BYMONTHDAY={vals} (counted from the month's end) has no WeCom equivalent"
+            )
+        kind = REPEAT_MONTHLY
+        mdays = tuple(sorted(set(monthdays))) or (dtstart.day,)
+    else:
+        if days or monthdays not in ([], [dtstart.day]) or months not in ([], [dtstart.month]):
+            return dummy, f"{describe(recur)}: only a yearly repeat on DTSTART's day maps to WeCom"
+        kind = REPEAT_YEARLY
+    until = 0
+    if _ints(recur, "COUNT") or _values(recur, "UNTIL"):
+        last = None
+        for last in rule:  # noqa: B007 -- only the last one is wanted
+            pass
+        until = epoch(last) if last is not None else epoch(dtstart)
+    return (
+        Recurrence(
+            repeat_type=kind,
+            is_custom_repeat=True,
+            repeat_interval=interval,
+            repeat_day_of_week=weekdays,
+            repeat_day_of_month=mdays,
+            repeat_until=until,
+            timezone=0,
+            exclude_times=(),
+        ),
+        None,
+    )
+
+
+def rfc_starts(rule: du.rrule, dtstart: datetime) -> Iterator[datetime]:
+    """The rule's instances with DTSTART first: RFC 5545 counts DTSTART as an
+    instance even when it does not match the rule (dateutil does not)."""
+    yielded_start = False
+    for dt in rule:
+        if not yielded_start and dt >= dtstart:
+            if dt != dtstart:
+                yield dtstart
+            yielded_start = True
+        yield dt
+    if not yielded_start:
+        yield dtstart
+
+
+def _sample(rule: du.rrule, dtstart: datetime) -> tuple[list[int], int, bool]:
+    """Starts over the verification horizon, the horizon's end, and whether the
+    rule goes on past it."""
+    horizon = dtstart + timedelta(days=366 * VERIFY_YEARS)
+    out: list[int] = []
+    for dt in rfc_starts(rule, dtstart):
+        if dt > horizon and len(out) >= VERIFY_MIN_OCCURRENCES:
+            return out, max(out[-1], epoch(horizon)), True
+        out.append(epoch(dt))
+    return out, max(out[-1], epoch(horizon)), False
+
+
+def exact(recur: Any, dtstart: datetime, rule: du.rrule) -> Recurrence | str:
+    """The WeCom series for this rule (not yet normalised, no exclusions), or why not."""
+    fields, reason = propose(recur, dtstart, rule)
+    if reason is not None:
+        return reason
+    starts, end, more = _sample(rule, dtstart)
+    if more:
+        zone = dtstart.tzinfo
+        assert zone is not None
+        last = datetime.fromtimestamp(end, zone)
+        if constant_offset(zone, last.replace(tzinfo=None), STABLE_YEARS) is None:
+            return f"{describe(recur)}: the time zone changes its UTC offset (daylight saving)"
+    for hours in _offset_candidates(dtstart):
+        candidate = _with(fields, timezone=hours)
+        start = epoch(dtstart)
+        if list(series.occurrences(start, candidate, end=end)) == starts:
+            return candidate
+    offsets = {dtstart.utcoffset(), datetime.fromtimestamp(end, dtstart.tzinfo).utcoffset()}
+    if len(offsets) > 1:
+        return f"{describe(recur)}: the time zone changes its UTC offset (daylight saving)"
+    return (
+        f"{describe(recur)}: no whole-hour UTC offset gives the same occurrences "
+        f"(the event's offset is {_fmt(dtstart.utcoffset())})"
+    )
+
+
+def _fmt(off: timedelta | None) -> str:
+    if off is None:
+        return "unknown"
+    minutes = int(off.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _with(rec: Recurrence, **changes: Any) -> Recurrence:
+    from dataclasses import replace
+
+    return replace(rec, **changes)
+
+
+_STEPS = {"WEEKLY": 7 * 86400, "DAILY": 86400, "HOURLY": 3600, "MINUTELY": 60, "SECONDLY": 1}
+
+
+def rebased(recur: Any, dtstart: datetime, not_after: datetime) -> datetime:
+    """A later DTSTART on the same phase of the rule, at or before `not_after`.
+
+    Expanding a window years after DTSTART would otherwise walk every
+    occurrence since (a 20-minute rule from 1997 has a quarter of a million).
+    Only for rules whose occurrences do not depend on where they start
+    counting: no COUNT, and a fixed step (weekly or finer).
+    """
+    freq = _freq(recur)
+    if freq not in _STEPS or _ints(recur, "COUNT"):
+        return dtstart
+    step = _STEPS[freq] * ((_ints(recur, "INTERVAL") or [1])[0])
+    wall = dtstart.replace(tzinfo=None)
+    gap = (not_after.astimezone(dtstart.tzinfo).replace(tzinfo=None) - wall).total_seconds()
+    # One step of margin on each side of a daylight-saving shift.
+    k = int(gap // step) - 2
+    if k <= 0:
+        return dtstart
+    return (wall + timedelta(seconds=k * step)).replace(tzinfo=dtstart.tzinfo)
+
+
+def set_starts(
+    rules: Sequence[du.rrule],
+    dtstart: datetime,
+    rdates: Sequence[datetime],
+    exrules: Sequence[du.rrule],
+) -> Iterator[datetime]:
+    """Every instance of an RRULE/RDATE/EXRULE set in order (EXDATEs are the caller's)."""
+    rs = du.rruleset()
+    for r in rules:
+        rs.rrule(r)
+    rs.rdate(dtstart)
+    for d in rdates:
+        rs.rdate(d)
+    for x in exrules:
+        rs.exrule(x)
+    return iter(rs)

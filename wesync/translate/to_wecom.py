@@ -1,0 +1,412 @@
+"""One local event (a UID: master + overrides) -> WeCom slots (ScheduleDraft).
+
+Never raises for what an event says: whatever cannot be carried over exactly
+becomes a Problem. An event too broken to translate (no DTSTART, a date that
+does not parse, an invalid RRULE) is reported as INVALID and `skipped`, so the
+engine leaves WeCom alone rather than reading it as a deletion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+import icalendar
+
+from wesync.config import Fallback
+from wesync.translate import rules, series
+from wesync.translate.alarms import read_alarms
+from wesync.translate.canonical import (
+    MASTER,
+    EventTranslation,
+    Problem,
+    ProblemKind,
+    Recurrence,
+    ScheduleDraft,
+    SlotKey,
+    expanded_slot,
+    override_slot,
+)
+from wesync.translate.ics import ParsedItem, ical_text
+from wesync.translate.options import TranslateOptions
+from wesync.translate.people import read_people
+from wesync.translate.zones import ALL_DAY_ZONE, ZoneResolver, all_day_start, epoch
+from wesync.wecom.constants import DESCRIPTION_MAX, LOCATION_MAX, SUMMARY_MAX
+
+DAY = 86400
+
+
+class InvalidEvent(ValueError):
+    """The event cannot be translated at all; the message names the property."""
+
+
+@dataclass(frozen=True)
+class Times:
+    start: int
+    end: int
+    all_day: bool
+    #: aware DTSTART on the wall clock the rule runs on (all-day: 00:00 UTC+8)
+    dtstart: datetime
+
+
+def _props(event: icalendar.Event, name: str) -> list[Any]:
+    value = event.get(name)
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _is_cancelled(event: icalendar.Event) -> bool:
+    return str(event.get("STATUS", "")).upper() == "CANCELLED"
+
+
+class Reader:
+    """Reads one item's events on WeCom's terms, collecting problems."""
+
+    def __init__(self, item: ParsedItem, options: TranslateOptions) -> None:
+        self.item = item
+        self.options = options
+        self.zones = ZoneResolver(item.calendar, options.default_timezone)
+        self.problems: list[Problem] = []
+
+    def problem(self, kind: ProblemKind, message: str) -> None:
+        p = Problem(kind=kind, message=message)
+        if p not in self.problems:
+            self.problems.append(p)
+
+    # --- times -------------------------------------------------------------
+
+    def _zone(self, params: Any, name: str) -> tzinfo:
+        tzid = params.get("TZID") if params is not None else None
+        if not tzid:
+            return self.zones.floating
+        zone = self.zones.resolve(str(tzid))
+        if zone is None:
+            self.problem(
+                ProblemKind.UNSUPPORTED,
+                f"{name};TZID={tzid}: unknown time zone with no VTIMEZONE; "
+                f"read as {self.options.default_timezone}",
+            )
+            return self.zones.floating
+        return zone
+
+    def value(self, prop: Any, name: str) -> datetime | date:
+        """A date, or an aware datetime in the zone the TZID really means."""
+        if isinstance(prop, icalendar.vBroken):
+            raise InvalidEvent(f"{name}:{prop} is not a date or date-time")
+        value = getattr(prop, "dt", None)
+        if isinstance(value, datetime):
+            if value.tzinfo is not None and not prop.params.get("TZID"):
+                return value
+            return value.replace(tzinfo=None).replace(tzinfo=self._zone(prop.params, name))
+        if isinstance(value, date):
+            return value
+        shown = ical_text(prop) if hasattr(prop, "to_ical") else repr(prop)
+        raise InvalidEvent(f"{name}:{shown} is not a date or date-time")
+
+    def times(self, event: icalendar.Event, default_duration: int | None = None) -> Times:
+        prop = event.get("DTSTART")
+        if prop is None:
+            raise InvalidEvent("VEVENT has no DTSTART")
+        start_v = self.value(prop, "DTSTART")
+        if not isinstance(start_v, datetime):
+            return self._all_day(event, start_v)
+        start = epoch(start_v)
+        end = start if default_duration is None else start + default_duration
+        if "DTEND" in event:
+            end_v = self.value(event["DTEND"], "DTEND")
+            if not isinstance(end_v, datetime):
+                end_v = datetime.combine(end_v, time(0), start_v.tzinfo)
+            end = epoch(end_v)
+        elif "DURATION" in event:
+            dur = getattr(event["DURATION"], "dt", None)
+            if not isinstance(dur, timedelta):
+                raise InvalidEvent(f"DURATION:{ical_text(event['DURATION'])} is not valid")
+            # Days are nominal (wall clock), the rest exact (RFC 5545 3.3.6).
+            end = epoch(start_v + timedelta(days=dur.days)) + dur.seconds
+        if end < start:
+            self.problem(
+                ProblemKind.INVALID, "DTEND is before DTSTART; the event ends at its start"
+            )
+            end = start
+        return Times(start, end, False, start_v)
+
+    def _all_day(self, event: icalendar.Event, day: date) -> Times:
+        days = 1
+        if "DTEND" in event:
+            end_v = self.value(event["DTEND"], "DTEND")
+            end_day = end_v.date() if isinstance(end_v, datetime) else end_v
+            days = (end_day - day).days
+        elif "DURATION" in event:
+            dur = getattr(event["DURATION"], "dt", None)
+            if not isinstance(dur, timedelta):
+                raise InvalidEvent(f"DURATION:{ical_text(event['DURATION'])} is not valid")
+            days = dur.days + (1 if dur.seconds else 0)
+        if days < 1:
+            self.problem(ProblemKind.INVALID, "DTEND is not after DTSTART; one day is used")
+            days = 1
+        start = all_day_start(day)
+        return Times(start, start + days * DAY, True, datetime.combine(day, time(0), ALL_DAY_ZONE))
+
+    def occurrence(self, prop: Any, name: str, t: Times) -> int:
+        """The start instant of the occurrence a RECURRENCE-ID/EXDATE value names."""
+        v = self.value(prop, name)
+        if t.all_day:
+            return all_day_start(v.date() if isinstance(v, datetime) else v)
+        if isinstance(v, datetime):
+            return epoch(v)
+        wall = t.dtstart.replace(tzinfo=None).time()
+        return epoch(datetime.combine(v, wall).replace(tzinfo=t.dtstart.tzinfo))
+
+    def list_values(self, event: icalendar.Event, name: str) -> list[Any]:
+        out: list[Any] = []
+        for prop in _props(event, name):
+            if isinstance(prop, icalendar.vBroken):
+                raise InvalidEvent(f"{name}:{prop} is not a list of dates")
+            out.extend(getattr(prop, "dts", [prop]))
+        return out
+
+    # --- content -----------------------------------------------------------
+
+    def text(self, event: icalendar.Event, name: str, limit: int) -> str:
+        value = event.get(name)
+        if isinstance(value, list):
+            value = value[0]
+        text = "" if value is None else str(value)
+        if len(text) > limit:
+            self.problem(
+                ProblemKind.TRUNCATED,
+                f"{name} has {len(text)} characters; WeCom keeps {limit} (the file keeps all)",
+            )
+            text = text[:limit]
+        return text
+
+    def draft(
+        self, event: icalendar.Event, t: Times, recurrence: Recurrence | None
+    ) -> ScheduleDraft:
+        alarms = read_alarms(
+            event,
+            start=t.start,
+            duration=t.end - t.start,
+            all_day=t.all_day,
+            recurring=recurrence is not None,
+        )
+        people = read_people(event, self.options)
+        for p in (*alarms.problems, *people.problems):
+            self.problem(p.kind, p.message)
+        return ScheduleDraft(
+            summary=self.text(event, "SUMMARY", SUMMARY_MAX),
+            description=self.text(event, "DESCRIPTION", DESCRIPTION_MAX),
+            location=self.text(event, "LOCATION", LOCATION_MAX),
+            start_time=t.start,
+            end_time=t.end,
+            is_whole_day=t.all_day,
+            remind_time_diffs=alarms.diffs,
+            attendees=people.attendees,
+            admins=people.admins,
+            recurrence=recurrence,
+        )
+
+
+def _override_draft(
+    reader: Reader, event: icalendar.Event, master_times: Times | None
+) -> tuple[int, ScheduleDraft | None]:
+    """(RECURRENCE-ID instant, draft or None when cancelled)."""
+    rid_prop = event["RECURRENCE-ID"]
+    if master_times is not None:
+        rid = reader.occurrence(rid_prop, "RECURRENCE-ID", master_times)
+    else:
+        v = reader.value(rid_prop, "RECURRENCE-ID")
+        rid = epoch(v) if isinstance(v, datetime) else all_day_start(v)
+    if str(rid_prop.params.get("RANGE", "")).upper() == "THISANDFUTURE":
+        reader.problem(
+            ProblemKind.UNSUPPORTED,
+            "RECURRENCE-ID;RANGE=THISANDFUTURE: only this one occurrence is changed in WeCom",
+        )
+    if _is_cancelled(event):
+        return rid, None
+    if "RRULE" in event or "RDATE" in event:
+        reader.problem(
+            ProblemKind.UNSUPPORTED, "an override (RECURRENCE-ID) with its own RRULE/RDATE: ignored"
+        )
+    duration = master_times.end - master_times.start if master_times else None
+    if "DTSTART" in event:
+        t = reader.times(event, duration)
+    else:
+        # Some producers leave DTSTART out of an override that only changes text.
+        v = reader.value(rid_prop, "RECURRENCE-ID")
+        all_day = not isinstance(v, datetime)
+        t = Times(
+            rid,
+            rid + (duration if duration is not None else (DAY if all_day else 0)),
+            all_day,
+            datetime.fromtimestamp(rid, ALL_DAY_ZONE),
+        )
+    return rid, reader.draft(event, t, None)
+
+
+def _sorted_slots(slots: dict[SlotKey, ScheduleDraft]) -> dict[SlotKey, ScheduleDraft]:
+    return dict(sorted(slots.items(), key=lambda kv: (kv[0] != MASTER, len(kv[0]), kv[0])))
+
+
+def _done(
+    item: ParsedItem, reader: Reader, slots: dict[SlotKey, ScheduleDraft]
+) -> EventTranslation:
+    return EventTranslation(
+        uid=item.uid, slots=_sorted_slots(slots), problems=tuple(reader.problems)
+    )
+
+
+def translate_event(item: ParsedItem, *, options: TranslateOptions, now: int) -> EventTranslation:
+    reader = Reader(item, options)
+    try:
+        return _translate(reader, item, options, now)
+    except (InvalidEvent, rules.RuleError, icalendar.BrokenCalendarProperty) as exc:
+        reader.problem(ProblemKind.INVALID, str(exc))
+        return EventTranslation(uid=item.uid, problems=tuple(reader.problems), skipped=True)
+
+
+def _translate(
+    reader: Reader, item: ParsedItem, options: TranslateOptions, now: int
+) -> EventTranslation:
+    master = item.master
+    if master is not None and _is_cancelled(master):
+        return EventTranslation(uid=item.uid)
+    slots: dict[SlotKey, ScheduleDraft] = {}
+    if master is None:
+        for ev in item.overrides:
+            rid, d = _override_draft(reader, ev, None)
+            if d is not None:
+                slots[override_slot(rid)] = d
+        return _done(item, reader, slots)
+
+    t = reader.times(master)
+    rrules = _props(master, "RRULE")
+    rdates = reader.list_values(master, "RDATE")
+    exrules = _props(master, "EXRULE")
+    exdates = reader.list_values(master, "EXDATE")
+    if not rrules and not rdates:
+        if exdates:
+            reader.problem(ProblemKind.UNSUPPORTED, "EXDATE on an event without RRULE is ignored")
+        slots[MASTER] = reader.draft(master, t, None)
+        for ev in item.overrides:
+            rid, d = _override_draft(reader, ev, t)
+            if d is not None:
+                slots[override_slot(rid)] = d
+        return _done(item, reader, slots)
+
+    dt_rules = [rules.to_dateutil(r, t.dtstart) for r in rrules]
+    reason: str | None = None
+    found: Recurrence | str | None = None
+    if len(rrules) > 1:
+        reason = f"{len(rrules)} RRULEs in one event have no WeCom equivalent"
+    elif rdates:
+        reason = "RDATE (extra dates) has no WeCom equivalent"
+    elif exrules:
+        reason = "EXRULE has no WeCom equivalent"
+    else:
+        found = rules.exact(rrules[0], t.dtstart, dt_rules[0])
+        if isinstance(found, str):
+            reason = found
+
+    excluded = [reader.occurrence(v, "EXDATE", t) for v in exdates]
+    overrides: dict[int, ScheduleDraft | None] = {}
+    for ev in item.overrides:
+        rid, d = _override_draft(reader, ev, t)
+        overrides[rid] = d
+
+    if isinstance(found, Recurrence):
+        rec = series.normalize(t.start, replace(found, exclude_times=(*excluded, *overrides)))
+        slots[MASTER] = reader.draft(master, t, rec)
+        for rid, d in overrides.items():
+            if d is not None:
+                slots[override_slot(rid)] = d
+        return _done(item, reader, slots)
+
+    assert reason is not None
+    if options.fallback is Fallback.SKIP:
+        reader.problem(ProblemKind.RECURRENCE_SKIPPED, f"{reason}; the event is not sent to WeCom")
+        return EventTranslation(uid=item.uid, problems=tuple(reader.problems), skipped=True)
+    return _expand(
+        reader,
+        item=item,
+        master=master,
+        t=t,
+        rrules=rrules,
+        exrules=exrules,
+        rdates=rdates,
+        excluded=excluded,
+        overrides=overrides,
+        reason=reason,
+        now=now,
+    )
+
+
+def _expand(
+    reader: Reader,
+    *,
+    item: ParsedItem,
+    master: icalendar.Event,
+    t: Times,
+    rrules: list[Any],
+    exrules: list[Any],
+    rdates: Iterable[Any],
+    excluded: list[int],
+    overrides: dict[int, ScheduleDraft | None],
+    reason: str,
+    now: int,
+) -> EventTranslation:
+    options = reader.options
+    lo = now - DAY
+    hi = now + options.expand_window_days * DAY
+    lo_dt = datetime.fromtimestamp(lo, t.dtstart.tzinfo)
+    dt_rules = [rules.to_dateutil(r, rules.rebased(r, t.dtstart, lo_dt)) for r in rrules]
+    dt_exrules = [rules.to_dateutil(r, rules.rebased(r, t.dtstart, lo_dt)) for r in exrules]
+    extra: list[datetime] = []
+    for v in rdates:
+        value = v.dt[0] if isinstance(getattr(v, "dt", None), tuple) else None
+        if value is not None:
+            v = type(v)(value)  # PERIOD: the start counts
+        extra.append(datetime.fromtimestamp(reader.occurrence(v, "RDATE", t), t.dtstart.tzinfo))
+    skip = set(excluded)
+    starts: list[int] = []
+    capped = False
+    for dt in rules.set_starts(dt_rules, t.dtstart, extra, dt_exrules):
+        e = epoch(dt)
+        if e > hi:
+            break
+        if e < lo or e in skip or (starts and starts[-1] == e):
+            continue
+        if len(starts) >= options.expand_cap:
+            capped = True
+            break
+        starts.append(e)
+    base = reader.draft(master, t, None)
+    duration = t.end - t.start
+    slots: dict[SlotKey, ScheduleDraft] = {}
+    for e in starts:
+        if e in overrides:
+            d = overrides[e]
+            if d is not None:
+                slots[expanded_slot(e)] = d
+        else:
+            slots[expanded_slot(e)] = replace(base, start_time=e, end_time=e + duration)
+    for rid, d in overrides.items():
+        if d is not None and lo <= rid <= hi and expanded_slot(rid) not in slots and not capped:
+            slots[expanded_slot(rid)] = d
+    reader.problem(
+        ProblemKind.RECURRENCE_EXPANDED,
+        f"{reason}; sent as {len(slots)} single schedules (the next "
+        f"{options.expand_window_days} days)",
+    )
+    if capped:
+        reader.problem(
+            ProblemKind.EXPANSION_CAPPED,
+            f"more than {options.expand_cap} occurrences in the window; only the first "
+            f"{options.expand_cap} are sent",
+        )
+    return EventTranslation(
+        uid=item.uid, slots=_sorted_slots(slots), problems=tuple(reader.problems), expanded=True
+    )
