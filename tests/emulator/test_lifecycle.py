@@ -36,7 +36,8 @@ def test_calendar_add_get_update_del(api: Api) -> None:
         "is_public": 0, "public_range": {"userids": [], "partyids": []}, "is_corp_calendar": 0,
     }]
     # update overwrites: fields left out are gone
-    api.ok(C.CALENDAR_UPDATE, {"calendar": {"cal_id": cal_id, "summary": "New", "color": "#00FF00"}})
+    api.ok(C.CALENDAR_UPDATE,
+           {"calendar": {"cal_id": cal_id, "summary": "New", "color": "#00FF00"}})
     got = api.ok(C.CALENDAR_GET, {"cal_id_list": [cal_id]})["calendar_list"][0]
     assert (got["summary"], got["color"], got["description"], got["shares"], got["admins"]) == (
         "New", "#00FF00", "", [], [])
