@@ -1,0 +1,158 @@
+"""Writing one event's slots to the emulator: the WeCom steps for series,
+exclusions, overrides, 90706, and lost answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.sync.helpers import (
+    DAY,
+    HOUR,
+    MONDAY_9,
+    WEEK,
+    MemoryJournal,
+    draft,
+    loopback_client,
+    make_calendar,
+    writes,
+)
+from wesync.sync.remote import OldSlot, delete_event, push_event
+from wesync.translate.canonical import ScheduleDraft
+from wesync.translate.remote import draft_from_schedule
+from wesync.wecom.client import WeComClient
+from wesync.wecom.errors import WeComTransportError
+
+
+async def remote_drafts(client: WeComClient, slots: dict[str, str]) -> dict[str, ScheduleDraft]:
+    fetched = {s.schedule_id: s for s in await client.schedule_get(list(slots.values()))}
+    out = {}
+    for key, sid in slots.items():
+        schedule = fetched[sid]
+        assert not schedule.is_cancelled, key
+        out[key] = draft_from_schedule(schedule)
+    return out
+
+
+async def push(
+    client: WeComClient,
+    cal_id: str,
+    new: dict[str, ScheduleDraft],
+    slots: dict[str, str] | None = None,
+    journal: MemoryJournal | None = None,
+) -> dict[str, str]:
+    old: dict[str, OldSlot] = {}
+    if slots:
+        current = await remote_drafts(client, slots)
+        old = {k: OldSlot(schedule_id=slots[k], draft=d) for k, d in current.items()}
+    result = await push_event(
+        client, journal or MemoryJournal(), uid="u", cal_id=cal_id, old=old, new=new
+    )
+    got = await remote_drafts(client, result.slots)
+    assert {k: d.content_digest() for k, d in got.items()} == {
+        k: d.content_digest() for k, d in new.items()
+    }
+    return result.slots
+
+
+async def test_single_event_add_update_delete(emulator_server: Any) -> None:
+    cal = make_calendar(emulator_server)
+    async with loopback_client(emulator_server) as client:
+        journal = MemoryJournal()
+        slots = await push(client, cal, {"": draft("Lunch")}, journal=journal)
+        assert journal.intents == {} and journal.mapped == {"": slots[""]}
+        emulator_server.admin("DELETE", "requests")
+        same = await push(client, cal, {"": draft("Lunch")}, slots)
+        assert same == slots and writes(emulator_server) == []
+        moved = await push(client, cal, {"": draft("Lunch", MONDAY_9 + HOUR)}, slots)
+        assert moved == slots
+        assert writes(emulator_server) == ["/cgi-bin/oa/schedule/update"]
+        await delete_event(client, MemoryJournal(), uid="u", schedule_ids=moved)
+        (schedule,) = await client.schedule_get([moved[""]])
+        assert schedule.is_cancelled
+
+
+async def test_series_with_exclusion_and_override(emulator_server: Any) -> None:
+    cal = make_calendar(emulator_server)
+    second, third = MONDAY_9 + WEEK, MONDAY_9 + 2 * WEEK
+    series = draft(weekly=True, until=MONDAY_9 + 9 * WEEK, exclude=(second, third))
+    override = draft("Weekly sync (moved)", third + 2 * HOUR)
+    async with loopback_client(emulator_server) as client:
+        slots = await push(client, cal, {"": series, f"R:{third}": override})
+        assert set(slots) == {"", f"R:{third}"}
+        assert slots[""] != slots[f"R:{third}"]
+        paths = writes(emulator_server)
+        # add the series, exclude one occurrence, split the override off
+        assert paths == [
+            "/cgi-bin/oa/schedule/add",
+            "/cgi-bin/oa/schedule/del",
+            "/cgi-bin/oa/schedule/update",
+        ]
+
+        # more exclusions, same series: only the new one is removed
+        emulator_server.admin("DELETE", "requests")
+        fourth = MONDAY_9 + 3 * WEEK
+        grown = draft(weekly=True, until=MONDAY_9 + 9 * WEEK, exclude=(second, third, fourth))
+        again = await push(client, cal, {"": grown, f"R:{third}": override}, slots)
+        assert again == slots
+        assert writes(emulator_server) == ["/cgi-bin/oa/schedule/del"]
+
+        # the override goes away: WeCom cannot un-exclude, so the series is re-created
+        emulator_server.admin("DELETE", "requests")
+        back = draft(weekly=True, until=MONDAY_9 + 9 * WEEK, exclude=(second, fourth))
+        final = await push(client, cal, {"": back}, again)
+        assert set(final) == {""} and final[""] != slots[""]
+        (old_override,) = await client.schedule_get([slots[f"R:{third}"]])
+        assert old_override.is_cancelled
+
+
+async def test_new_override_on_an_existing_series(emulator_server: Any) -> None:
+    cal = make_calendar(emulator_server)
+    series = draft(weekly=True, until=MONDAY_9 + 5 * WEEK)
+    async with loopback_client(emulator_server) as client:
+        slots = await push(client, cal, {"": series})
+        at = MONDAY_9 + WEEK
+        with_override = draft(weekly=True, until=MONDAY_9 + 5 * WEEK, exclude=(at,))
+        emulator_server.admin("DELETE", "requests")
+        after = await push(
+            client, cal, {"": with_override, f"R:{at}": draft("Moved", at + DAY)}, slots
+        )
+        assert after[""] == slots[""]
+        assert writes(emulator_server) == ["/cgi-bin/oa/schedule/update"]
+
+
+async def test_changed_rule_recreates_the_series(emulator_server: Any) -> None:
+    cal = make_calendar(emulator_server)
+    async with loopback_client(emulator_server) as client:
+        slots = await push(client, cal, {"": draft(weekly=True, until=MONDAY_9 + 5 * WEEK)})
+        longer = draft(weekly=True, until=MONDAY_9 + 8 * WEEK)
+        after = await push(client, cal, {"": longer}, slots)
+        assert after[""] != slots[""]
+
+
+async def test_moving_a_one_off_into_the_past_readds_it(emulator_server: Any) -> None:
+    cal = make_calendar(emulator_server)
+    now = int(emulator_server.emulator.now())
+    async with loopback_client(emulator_server) as client:
+        slots = await push(client, cal, {"": draft("Retro", now + DAY)})
+        after = await push(client, cal, {"": draft("Retro", now - DAY)}, slots)
+        assert after[""] != slots[""]
+
+
+async def test_lost_answer_to_an_add_keeps_the_intent(emulator_server: Any) -> None:
+    cal = make_calendar(emulator_server)
+    emulator_server.admin(
+        "POST",
+        "faults",
+        {"path": "/cgi-bin/oa/schedule/add", "times": 1, "kind": "drop_after_commit"},
+    )
+    journal = MemoryJournal()
+    async with loopback_client(emulator_server) as client:
+        with pytest.raises(WeComTransportError) as info:
+            await push_event(client, journal, uid="u", cal_id=cal, old={}, new={"": draft("Lost")})
+        assert info.value.maybe_applied
+        (intent,) = journal.intents.values()
+        assert (intent.op, intent.summary, intent.start_time) == ("add", "Lost", MONDAY_9)
+        listed = await client.schedule_list(cal)
+        assert [s.summary for s in listed] == ["Lost"]

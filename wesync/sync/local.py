@@ -1,0 +1,158 @@
+"""Reading the files' side of a pair: list, and parse only what changed.
+
+A file whose href and etag equal the status's is not opened: its stored
+per-slot digests stand for it. Expanded series are the exception: their
+slots depend on today's date (the rolling window), so they are translated
+again on every run. A file that does not parse is reported by path and its
+event is held (left alone, never counted as deleted); so are UIDs found in
+two files.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from wesync.errors import DuplicateUidError, ItemNotFound, StorageError
+from wesync.storage.base import LocalStorage
+from wesync.sync.slots import is_retired
+from wesync.sync.status import StatusItem
+from wesync.translate.canonical import EventTranslation, SlotKey
+from wesync.translate.ics import ParsedItem, parse_item
+from wesync.translate.options import TranslateOptions
+from wesync.translate.to_wecom import translate_event
+
+log = logging.getLogger("wesync.sync")
+
+
+@dataclass(kw_only=True)
+class LocalItem:
+    uid: str
+    href: str
+    etag: str
+    #: slot -> content digest of the local draft (retired slots left out)
+    digests: dict[SlotKey, str]
+    summary: str = ""
+    skipped: bool = False
+    expanded: bool = False
+    #: set when the file was read this run
+    data: bytes | None = None
+    parsed: ParsedItem | None = None
+    translation: EventTranslation | None = None
+
+
+@dataclass(kw_only=True)
+class LocalScan:
+    items: dict[str, LocalItem] = field(default_factory=dict)
+    #: uid -> why it is left alone this run
+    held: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    listed: int = 0  #: hrefs the storage listed (0 with a non-empty status is suspicious)
+    parsed: int = 0  #: files read and translated this run
+
+
+def translate(
+    data: bytes, *, href: str, etag: str, options: TranslateOptions, now: int, where: str
+) -> LocalItem:
+    """Parse and translate one item (raises ItemParseError)."""
+    parsed = parse_item(data, where=where)
+    translation = translate_event(parsed, options=options, now=now)
+    digests = {
+        k: d.content_digest() for k, d in translation.slots.items() if not is_retired(k, now)
+    }
+    master = translation.slots.get("") or next(iter(translation.slots.values()), None)
+    summary = master.summary if master else _summary_of(parsed)
+    return LocalItem(
+        uid=parsed.uid,
+        href=href,
+        etag=etag,
+        digests=digests,
+        summary=summary,
+        skipped=translation.skipped,
+        expanded=translation.expanded,
+        data=data,
+        parsed=parsed,
+        translation=translation,
+    )
+
+
+def _summary_of(parsed: ParsedItem) -> str:
+    for event in parsed.events:
+        if event.get("SUMMARY"):
+            return str(event.get("SUMMARY"))
+    return ""
+
+
+def scan_local(
+    storage: LocalStorage,
+    status: Mapping[str, StatusItem],
+    *,
+    options: TranslateOptions,
+    now: int,
+    where: str,
+) -> LocalScan:
+    scan = LocalScan()
+    by_href = {item.href: item for item in status.values() if item.href}
+    hrefs: dict[str, list[str]] = {}
+    for href, etag in storage.list():
+        scan.listed += 1
+        known = by_href.get(href)
+        if (
+            known is not None
+            and known.local_etag == etag
+            and not known.expanded
+            and known.pending is None
+        ):
+            digests = {
+                k: s.local_digest
+                for k, s in known.slots.items()
+                if s.local_digest is not None and not is_retired(k, now)
+            }
+            item = LocalItem(
+                uid=known.uid, href=href, etag=etag, digests=digests, summary=known.summary
+            )
+        else:
+            try:
+                data, read_etag = storage.get(href)
+            except ItemNotFound:
+                continue  # deleted while we listed: next run sees it gone
+            except StorageError as exc:
+                _hold(scan, known, f"{where}/{href}: cannot read: {exc}")
+                continue
+            try:
+                item = translate(
+                    data,
+                    href=href,
+                    etag=read_etag,
+                    options=options,
+                    now=now,
+                    where=f"{where}/{href}",
+                )
+            except StorageError as exc:
+                _hold(scan, known, f"not synced: {exc}")
+                continue
+            scan.parsed += 1
+            assert item.translation is not None
+            for problem in item.translation.problems:
+                scan.problems.append(f"{where}/{href}: {problem.message}")
+        hrefs.setdefault(item.uid, []).append(href)
+        scan.items[item.uid] = item
+
+    for uid, names in hrefs.items():
+        if len(names) > 1:
+            err = DuplicateUidError(uid, [f"{where}/{n}" for n in sorted(names)])
+            scan.problems.append(f"not synced: {err}")
+            scan.held[uid] = "UID in more than one file"
+            scan.items.pop(uid, None)
+    for problem in getattr(storage, "problems", ()):
+        scan.problems.append(f"not synced: {problem}")
+        if isinstance(problem, DuplicateUidError):
+            scan.held[problem.uid] = "UID used twice in the file"
+    return scan
+
+
+def _hold(scan: LocalScan, known: StatusItem | None, message: str) -> None:
+    scan.problems.append(message)
+    if known is not None:
+        scan.held[known.uid] = "file cannot be read or parsed"

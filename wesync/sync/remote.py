@@ -1,0 +1,301 @@
+"""Writing one event to WeCom: from the schedules it has to the slots it should have.
+
+WeCom's model shapes the steps:
+
+- a series with removed occurrences is written as the series, then one
+  ``del op_mode=1`` per removed occurrence (exclude_time_list is read-only);
+- a RECURRENCE-ID override is split off the series with ``update op_mode=1``,
+  which answers with the new single schedule's id;
+- WeCom cannot bring an excluded occurrence back, so a series whose rule or
+  start changed, or whose exclusions shrank, is deleted and created again;
+- ``update`` overwrites, so it always carries the whole schedule;
+- a one-off schedule cannot have its start moved into the past (90706): it
+  is deleted and added again instead.
+
+Every call is announced to the `Journal` first (an intent committed to the
+status database) and confirmed after, so a run killed between the two can
+tell on restart whether the write landed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from wesync.sync.status import Intent
+from wesync.translate.canonical import MASTER, ScheduleDraft, SlotKey, slot_start
+from wesync.translate.remote import schedule_from_draft
+from wesync.wecom.constants import OP_THIS
+from wesync.wecom.errors import (
+    InvalidParameterError,
+    NotFoundError,
+    StartInPastError,
+    WeComTransportError,
+)
+from wesync.wecom.models import Schedule
+
+log = logging.getLogger("wesync.sync")
+
+
+class ScheduleWriter(Protocol):
+    async def schedule_add(self, schedule: Schedule) -> str: ...
+
+    async def schedule_update(
+        self,
+        schedule: Schedule,
+        *,
+        skip_attendees: bool = False,
+        op_mode: int = 0,
+        op_start_time: int | None = None,
+    ) -> str: ...
+
+    async def schedule_del(
+        self, schedule_id: str, *, op_mode: int = 0, op_start_time: int | None = None
+    ) -> None: ...
+
+
+class Journal(Protocol):
+    def intend(self, intent: Intent) -> int:
+        """Record (and commit) a write about to be made; returns its id."""
+        ...
+
+    def landed(self, intent_id: int, *, slot: SlotKey, schedule_id: str | None) -> None:
+        """The write was made: clear the intent and map `slot` (None: unmapped)."""
+        ...
+
+    def done(self, intent_id: int) -> None:
+        """The write was made and changes no mapping."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class OldSlot:
+    schedule_id: str
+    draft: ScheduleDraft
+
+
+@dataclass(kw_only=True)
+class PushResult:
+    slots: dict[SlotKey, str] = field(default_factory=dict)  #: slot -> schedule_id now
+    written: set[str] = field(default_factory=set)  #: schedule ids added or changed
+    calls: int = 0
+
+
+@dataclass
+class _Push:
+    client: ScheduleWriter
+    journal: Journal
+    uid: str
+    cal_id: str
+    result: PushResult
+
+    def _intent(self, slot: SlotKey, op: str, sid: str | None, d: ScheduleDraft | None) -> int:
+        return self.journal.intend(
+            Intent(
+                uid=self.uid,
+                slot=slot,
+                op=op,
+                schedule_id=sid,
+                summary=d.summary if d else "",
+                start_time=d.start_time if d else None,
+                end_time=d.end_time if d else None,
+            )
+        )
+
+    @contextlib.contextmanager
+    def _unless_lost(self, intent: int) -> Iterator[None]:
+        """Drop the intent when the call surely did not land; keep it when the
+        answer was lost after sending (the next run looks at WeCom first)."""
+        try:
+            yield
+        except WeComTransportError as exc:
+            if not exc.maybe_applied:
+                self.journal.done(intent)
+            raise
+        except Exception:
+            self.journal.done(intent)
+            raise
+
+    def _schedule(self, draft: ScheduleDraft, sid: str | None = None) -> Schedule:
+        schedule = schedule_from_draft(draft, cal_id=self.cal_id)
+        return replace(schedule, schedule_id=sid) if sid else schedule
+
+    async def add(self, slot: SlotKey, draft: ScheduleDraft) -> str:
+        intent = self._intent(slot, "add", None, draft)
+        with self._unless_lost(intent):
+            sid = await self.client.schedule_add(self._schedule(draft))
+        self.result.calls += 1
+        self.journal.landed(intent, slot=slot, schedule_id=sid)
+        self.result.slots[slot] = sid
+        self.result.written.add(sid)
+        return sid
+
+    async def update(self, slot: SlotKey, sid: str, draft: ScheduleDraft) -> str:
+        intent = self._intent(slot, "update", sid, draft)
+        try:
+            with self._unless_lost(intent):
+                await self.client.schedule_update(self._schedule(draft, sid))
+        except StartInPastError:
+            # WeCom refuses to move a one-off's start into the past; a new one may start there
+            await self.delete(slot, sid)
+            return await self.add(slot, draft)
+        self.result.calls += 1
+        self.journal.done(intent)
+        self.result.slots[slot] = sid
+        self.result.written.add(sid)
+        return sid
+
+    async def delete(self, slot: SlotKey, sid: str) -> None:
+        intent = self._intent(slot, "delete", sid, None)
+        try:
+            with self._unless_lost(intent):
+                await self.client.schedule_del(sid)
+        except NotFoundError:
+            pass  # already gone (deleted in WeCom meanwhile): the goal is reached
+        self.result.calls += 1
+        self.journal.landed(intent, slot=slot, schedule_id=None)
+        self.result.slots.pop(slot, None)
+
+    async def exclude(self, master: str, at: int) -> None:
+        intent = self._intent(MASTER, "exclude", master, None)
+        with self._unless_lost(intent):
+            await self.client.schedule_del(master, op_mode=OP_THIS, op_start_time=at)
+        self.result.calls += 1
+        self.journal.done(intent)
+        self.result.written.add(master)
+
+    async def split(self, master: str, slot: SlotKey, at: int, draft: ScheduleDraft) -> str:
+        """One occurrence of the series becomes its own schedule (a RECURRENCE-ID override)."""
+        intent = self._intent(slot, "split", master, draft)
+        try:
+            with self._unless_lost(intent):
+                sid = await self.client.schedule_update(
+                    self._schedule(draft, master), op_mode=OP_THIS, op_start_time=at
+                )
+        except InvalidParameterError as exc:
+            # e.g. the override moved before its original day (90488): exclude, then add
+            log.debug("split of %s at %s refused (%s); excluding and adding", master, at, exc)
+            await self.exclude(master, at)
+            return await self.add(slot, draft)
+        self.result.calls += 1
+        self.journal.landed(intent, slot=slot, schedule_id=sid)
+        self.result.slots[slot] = sid
+        self.result.written.add(sid)
+        self.result.written.add(master)
+        return sid
+
+
+def _exclusions(draft: ScheduleDraft | None) -> frozenset[int]:
+    if draft is None or draft.recurrence is None:
+        return frozenset()
+    return frozenset(draft.recurrence.exclude_times)
+
+
+def _series_key(draft: ScheduleDraft) -> object:
+    """What cannot change without re-creating the series."""
+    rec = draft.recurrence
+    if rec is None:
+        return None
+    return (replace(rec, exclude_times=()), draft.start_time, draft.is_whole_day)
+
+
+async def push_event(
+    client: ScheduleWriter,
+    journal: Journal,
+    *,
+    uid: str,
+    cal_id: str,
+    old: Mapping[SlotKey, OldSlot],
+    new: Mapping[SlotKey, ScheduleDraft],
+) -> PushResult:
+    """Make WeCom hold `new` for this event, given the schedules it has (`old`).
+
+    Slots absent from both are not touched; the caller leaves retired
+    expanded occurrences out of both.
+    """
+    result = PushResult(slots={k: o.schedule_id for k, o in old.items()})
+    p = _Push(client=client, journal=journal, uid=uid, cal_id=cal_id, result=result)
+    old_master = old.get(MASTER)
+    new_master = new.get(MASTER)
+    overrides_new = {k for k in new if k.startswith("R:")}
+
+    master_id: str | None = old_master.schedule_id if old_master else None
+    #: occurrences the master already lacks in WeCom
+    excluded: frozenset[int] = _exclusions(old_master.draft) if old_master else frozenset()
+
+    if old_master is not None and new_master is None:
+        await p.delete(MASTER, old_master.schedule_id)
+        master_id = None
+    elif new_master is not None:
+        wanted = _exclusions(new_master)
+        base = replace(new_master, recurrence=None)
+        if new_master.recurrence is not None:
+            base = replace(new_master, recurrence=replace(new_master.recurrence, exclude_times=()))
+        if old_master is None:
+            master_id = await p.add(MASTER, base)
+            excluded = frozenset()
+        elif old_master.draft.content_digest() != new_master.content_digest():
+            same_series = _series_key(old_master.draft) == _series_key(new_master)
+            if same_series and excluded <= wanted:
+                old_base = replace(old_master.draft, recurrence=None)
+                if old_master.draft.recurrence is not None:
+                    old_base = replace(
+                        old_master.draft,
+                        recurrence=replace(old_master.draft.recurrence, exclude_times=()),
+                    )
+                if old_base.content_digest() != base.content_digest():
+                    await p.update(MASTER, old_master.schedule_id, base)
+            else:
+                # WeCom cannot un-exclude or re-shape a series: delete and create it again
+                await p.delete(MASTER, old_master.schedule_id)
+                master_id = await p.add(MASTER, base)
+                excluded = frozenset()
+        if master_id is not None and new_master.recurrence is not None:
+            for at in sorted(wanted - excluded):
+                key = f"R:{at}"
+                if key in overrides_new and key not in old:
+                    continue  # split below: that excludes it too
+                await p.exclude(master_id, at)
+
+    for key in sorted(set(old) | set(new)):
+        if key == MASTER:
+            continue
+        before, after = old.get(key), new.get(key)
+        if before is not None and after is None:
+            await p.delete(key, before.schedule_id)
+        elif before is None and after is not None:
+            start = slot_start(key)
+            can_split = (
+                key.startswith("R:")
+                and master_id is not None
+                and new_master is not None
+                and new_master.recurrence is not None
+                and start is not None
+                and start not in excluded
+            )
+            if can_split:
+                assert master_id is not None and start is not None
+                await p.split(master_id, key, start, after)
+            else:
+                await p.add(key, after)
+        elif (
+            before is not None
+            and after is not None
+            and before.draft.content_digest() != after.content_digest()
+        ):
+            await p.update(key, before.schedule_id, after)
+    return result
+
+
+async def delete_event(
+    client: ScheduleWriter, journal: Journal, *, uid: str, schedule_ids: Mapping[SlotKey, str]
+) -> PushResult:
+    """Delete every schedule of an event (overrides first, then the series)."""
+    result = PushResult(slots=dict(schedule_ids))
+    p = _Push(client=client, journal=journal, uid=uid, cal_id="", result=result)
+    for key in sorted(schedule_ids, key=lambda k: k == MASTER):
+        await p.delete(key, schedule_ids[key])
+    return result
