@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-
-import httpx
 
 from wesync.config import Backend, Config, resolve_secret
 from wesync.wecom.client import WeComClient
@@ -26,9 +23,10 @@ def open_client(config: Config, *, retry: RetryPolicy | None = None) -> WeComCli
     token_cache = _token_cache_path(config.state_dir)
     if wecom.backend is Backend.EMULATOR:
         # imported late: only this backend needs the emulator's code
-        make_transport = importlib.import_module("wesync.emulator.inprocess").make_transport
+        from wesync.emulator.inprocess import make_transport
+
         state_path = wecom.emulator_state or config.state_dir / "wecom-emulator.json"
-        transport: httpx.AsyncBaseTransport = make_transport(
+        transport = make_transport(
             state_path=state_path, corpid=wecom.corpid, corpsecret=secret.reveal()
         )
         return WeComClient(
