@@ -547,3 +547,12 @@ def test_repr_shows_no_secret() -> None:
     c = WeComClient(corpid="wwx", corpsecret=Secret(SECRET))
     assert SECRET not in repr(c)
     assert "wwx" in repr(c)
+
+
+async def test_unusable_base_url_fails_at_once() -> None:
+    async with WeComClient(
+        corpid="ww", corpsecret=Secret(SECRET), base_url="ftp://wecom.test", retry=FAST
+    ) as c:
+        with pytest.raises(WeComTransportError, match="UnsupportedProtocol"):
+            await c.check_credentials()
+        assert c.stats.calls[C.GETTOKEN_PATH] == 1

@@ -27,6 +27,7 @@ from wesync.wecom.errors import (
     WeComTransportError,
 )
 from wesync.wecom.models import Attendee, Calendar, Reminders, Schedule, Share
+from wesync.wecom.ratelimit import RateLimiter
 from wesync.wecom.retry import RetryPolicy
 from wesync.wecom.token import TokenCache, cache_key
 
@@ -602,3 +603,40 @@ async def test_get_batches_a_thousand_ids_per_call(
     assert [s.schedule_id for s in got] == ids
     assert all(s.is_complete for s in got)
     assert len(requests_to(emulator_server, C.SCHEDULE_GET)) == 3
+
+
+# --- quota ------------------------------------------------------------------------
+
+
+async def test_rate_limiter_keeps_under_the_emulators_quota(emulator_server: Any) -> None:
+    emulator_server.admin("POST", "/_emulator/config", {"rate_limit": 3})
+    minute = 1_893_456_000  # a whole minute, so the emulator's windows line up
+    emulator_server.admin("POST", "/_emulator/clock", {"now": minute})
+    fake_now = [float(minute)]
+
+    async def sleep(seconds: float) -> None:
+        # waiting moves both clocks: the limiter's and the emulator's
+        fake_now[0] += seconds
+        await asyncio.to_thread(
+            emulator_server.admin, "POST", "/_emulator/clock", {"advance": seconds}
+        )
+
+    limiter = RateLimiter(3, clock=lambda: fake_now[0], sleep=sleep)
+    async with make_client(emulator_server, limiter=limiter) as c:
+        cal_id = await new_calendar(c)
+        for _ in range(7):
+            await c.calendar_get([cal_id])
+    got = requests_to(emulator_server, C.CALENDAR_GET)
+    assert [r["errcode"] for r in got] == [0] * 7
+    assert limiter.waits == 2
+    assert fake_now[0] - minute == 120
+
+    # without the limiter the same burst runs into WeCom's 45009
+    emulator_server.admin("DELETE", "/_emulator/requests")
+    async with make_client(emulator_server) as unlimited:
+        with pytest.raises(RateLimitedError):
+            for _ in range(7):
+                await unlimited.calendar_get([cal_id])
+    assert C.ERR_RATE_LIMITED in [
+        r["errcode"] for r in requests_to(emulator_server, C.CALENDAR_GET)
+    ]

@@ -55,7 +55,7 @@ JSON = dict[str, Any]
 _T = TypeVar("_T")
 
 # Failures after which the request certainly never reached WeCom.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 @dataclass(frozen=True)
@@ -446,6 +446,9 @@ class WeComClient:
             async with self._throttle.slot(path):
                 self.stats.calls[path] += 1
                 response = await self._http.request(method, path, params=params, json=body)
+        except httpx.UnsupportedProtocol as exc:
+            # a base_url that is not http(s): no retry will change that
+            raise WeComTransportError(path, _describe(exc)) from None
         except _NOT_SENT as exc:
             self.stats.transport_errors[path] += 1
             raise _Failed(WeComTransportError(path, _describe(exc)), sent=False) from None
