@@ -1,0 +1,439 @@
+"""Carrying out a plan: local writes, then remote writes, recording as it goes.
+
+Order: status-only actions; then every local write, one flush, and their
+status; then the remote writes, a few events at a time; then one batched
+`get` of what was written, so the status holds WeCom's exact digests.
+
+A failed item is reported and the run goes on; the pair is then not ok.
+Before writing to a side the item is marked `pending` for that side (and each
+WeCom call is preceded by an intent), so a run killed at any point leaves a
+status the next run can finish from: it redoes the interrupted write instead
+of mistaking half of its own work for somebody's edit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import icalendar
+
+from wesync.errors import PreconditionFailed, StorageError, WesyncError
+from wesync.storage.base import LocalStorage
+from wesync.sync.actions import Create, Delete, Forget, KeepBoth, Plan, Record, Side, Skip, Update
+from wesync.sync.listing import RemoteScan, RemoteSlot, remote_slot
+from wesync.sync.local import LocalItem, LocalScan, translate
+from wesync.sync.remote import OldSlot, PushResult, delete_event, push_event
+from wesync.sync.report import PairReport
+from wesync.sync.slots import is_retired
+from wesync.sync.status import Intent, SlotStatus, StatusDB, StatusItem
+from wesync.translate.canonical import SlotKey
+from wesync.translate.ics import serialize
+from wesync.translate.options import TranslateOptions
+from wesync.translate.to_ical import schedules_to_item
+from wesync.wecom.errors import WeComError
+from wesync.wecom.models import Schedule
+
+log = logging.getLogger("wesync.sync")
+
+#: events written to WeCom at once (the client's limiter bounds the calls)
+REMOTE_CONCURRENCY = 8
+
+
+class Client(Protocol):
+    async def schedule_get(self, schedule_ids: Sequence[str]) -> list[Schedule]: ...
+
+    async def schedule_add(self, schedule: Schedule) -> str: ...
+
+    async def schedule_update(
+        self,
+        schedule: Schedule,
+        *,
+        skip_attendees: bool = False,
+        op_mode: int = 0,
+        op_start_time: int | None = None,
+    ) -> str: ...
+
+    async def schedule_del(
+        self, schedule_id: str, *, op_mode: int = 0, op_start_time: int | None = None
+    ) -> None: ...
+
+
+class DbJournal:
+    """The remote writer's journal, kept in the status database."""
+
+    def __init__(self, db: StatusDB, uid: str) -> None:
+        self.db = db
+        self.uid = uid
+
+    def intend(self, intent: Intent) -> int:
+        with self.db.transaction():
+            return self.db.add_intent(intent)
+
+    def landed(self, intent_id: int, *, slot: SlotKey, schedule_id: str | None) -> None:
+        with self.db.transaction():
+            self.db.clear_intent(intent_id)
+            self.db.map_slot(self.uid, slot, schedule_id)
+
+    def done(self, intent_id: int) -> None:
+        with self.db.transaction():
+            self.db.clear_intent(intent_id)
+
+
+@dataclass(kw_only=True)
+class Executor:
+    cal_id: str
+    where: str  #: the pair's local path, for messages
+    client: Client
+    storage: LocalStorage
+    db: StatusDB
+    options: TranslateOptions
+    now: int
+    report: PairReport
+    local: LocalScan
+    remote: RemoteScan
+    status: dict[str, StatusItem]
+    #: remote pushes queued by the local phase (keep-both copies)
+    _extra_remote: list[Create] = field(default_factory=list)
+    #: uid -> schedule ids written this run (refreshed with one `get` at the end)
+    _pushed: dict[str, PushResult] = field(default_factory=dict)
+
+    # -- helpers -------------------------------------------------------------
+
+    def _status_for(
+        self, uid: str, local: LocalItem | None, remote: Mapping[SlotKey, RemoteSlot]
+    ) -> StatusItem:
+        slots: dict[SlotKey, SlotStatus] = {}
+        old = self.status.get(uid)
+        if old is not None:
+            for key, s in old.slots.items():
+                if is_retired(key, self.now) and s.schedule_id:
+                    slots[key] = s  # kept mapped so it never looks new
+        local_digests = local.digests if local else {}
+        for key in set(local_digests) | set(remote):
+            r = remote.get(key)
+            slots[key] = SlotStatus(
+                slot=key,
+                schedule_id=r.schedule_id if r else None,
+                local_digest=local_digests.get(key),
+                remote_digest=r.digest if r else None,
+                remote_content=r.content_digest if r else None,
+                listing_digest=r.listing_digest if r else None,
+            )
+        summary = (local.summary if local else "") or next(
+            (r.summary for r in remote.values() if r.summary), ""
+        )
+        return StatusItem(
+            uid=uid,
+            href=local.href if local else None,
+            local_etag=local.etag if local else None,
+            expanded=local.expanded if local else False,
+            summary=summary,
+            slots=slots,
+        )
+
+    def _forget(self, uid: str) -> None:
+        """Drop a UID, but keep a tombstone for retired occurrences still in WeCom."""
+        old = self.status.get(uid)
+        retired = {
+            k: s
+            for k, s in (old.slots.items() if old else ())
+            if s.schedule_id and is_retired(k, self.now)
+        }
+        if retired:
+            self.db.put(StatusItem(uid=uid, slots=retired))
+        else:
+            self.db.delete(uid)
+
+    def _load_local(self, uid: str) -> LocalItem:
+        """The local item with its bytes and translation, reading the file if needed."""
+        item = self.local.items[uid]
+        if item.data is not None:
+            return item
+        data, etag = self.storage.get(item.href)
+        if etag != item.etag:
+            raise PreconditionFailed(
+                "changed since it was listed; trying again next run",
+                path=f"{self.where}/{item.href}",
+            )
+        loaded = translate(
+            data,
+            href=item.href,
+            etag=etag,
+            options=self.options,
+            now=self.now,
+            where=f"{self.where}/{item.href}",
+        )
+        self.local.items[uid] = loaded
+        return loaded
+
+    async def _ensure_full(self, uids: set[str]) -> None:
+        """Fetch the full schedules of these events where only digests were reused."""
+        need = [
+            slot.schedule_id
+            for uid in uids
+            for slot in self.remote.groups.get(uid, {}).values()
+            if slot.schedule is None
+        ]
+        if not need:
+            return
+        fetched = {s.schedule_id: s for s in await self.client.schedule_get(need)}
+        for uid in uids:
+            group = self.remote.groups.get(uid, {})
+            for key, slot in list(group.items()):
+                if slot.schedule is not None:
+                    continue
+                full = fetched.get(slot.schedule_id)
+                if full is None or full.is_cancelled:
+                    del group[key]  # gone since the listing
+                else:
+                    group[key] = remote_slot(full, ldigest=slot.listing_digest)
+
+    # -- the run ---------------------------------------------------------------
+
+    async def run(self, plan: Plan) -> None:
+        local_side = [
+            a
+            for a in plan
+            if isinstance(a, KeepBoth)
+            or (isinstance(a, Create | Update | Delete) and a.side is Side.LOCAL)
+        ]
+        remote_side = [
+            a for a in plan if isinstance(a, Create | Update | Delete) and a.side is Side.REMOTE
+        ]
+        await self._ensure_full(
+            {a.uid for a in local_side if not isinstance(a, Delete)}
+            | {a.uid for a in remote_side if isinstance(a, Update)}
+        )
+        with self.db.transaction():
+            for action in plan:
+                if isinstance(action, Record):
+                    self._record(action.uid)
+                elif isinstance(action, Forget):
+                    self._forget(action.uid)
+        for action in plan:
+            if isinstance(action, Skip):
+                self.report.skipped += 1
+        self._run_local(local_side)
+        await self._run_remote([*remote_side, *self._extra_remote])
+
+    def _record(self, uid: str) -> None:
+        local = self.local.items.get(uid)
+        self.db.put(self._status_for(uid, local, self.remote.groups.get(uid, {})))
+
+    # -- local -------------------------------------------------------------
+
+    def _run_local(self, actions: list[Create | Update | Delete | KeepBoth]) -> None:
+        if not actions:
+            return
+        with self.db.transaction():
+            for a in actions:
+                self.db.set_pending(a.uid, Side.LOCAL)
+        done: list[Create | Update | Delete | KeepBoth] = []
+        copies: dict[str, LocalItem] = {}
+        for action in actions:
+            try:
+                if isinstance(action, KeepBoth):
+                    copies[action.copy_uid] = self._keep_local_copy(action)
+                    self._write_local(action.uid)
+                elif isinstance(action, Delete):
+                    item = self.local.items[action.uid]
+                    self.storage.delete(item.href, item.etag)
+                else:
+                    self._write_local(action.uid)
+                done.append(action)
+            except (WesyncError, OSError) as exc:
+                self.report.item_error(f"{action.uid}: not written to the files: {exc}")
+        try:
+            self.storage.flush()
+        except (WesyncError, OSError) as exc:
+            self.report.item_error(f"{self.where}: local changes not saved: {exc}")
+            done = []
+        etags = dict(self.storage.list()) if done else {}
+        with self.db.transaction():
+            for action in actions:
+                self.db.set_pending(action.uid, None)
+            for action in done:
+                self._after_local(action, etags, copies)
+
+    def _keep_local_copy(self, action: KeepBoth) -> LocalItem:
+        """Save the local version under a new UID beside WeCom's (keep-both)."""
+        mine = self._load_local(action.uid)
+        assert mine.data is not None
+        cal = icalendar.Calendar.from_ical(mine.data)
+        for event in cal.walk("VEVENT"):
+            event["UID"] = action.copy_uid
+        data = serialize(cal)
+        href, etag = self.storage.create(action.copy_uid, data)
+        copy = translate(
+            data,
+            href=href,
+            etag=etag,
+            options=self.options,
+            now=self.now,
+            where=f"{self.where}/{href}",
+        )
+        self.local.items[action.copy_uid] = copy
+        self.db.log_conflict(action.uid, f"keep-both: local version saved as {action.copy_uid}")
+        return copy
+
+    def _write_local(self, uid: str) -> None:
+        group = self.remote.groups.get(uid, {})
+        schedules = {k: s.schedule for k, s in group.items() if s.schedule is not None}
+        existing = self.local.items.get(uid)
+        if existing is None:
+            cal = schedules_to_item(uid, schedules, options=self.options, existing=None)
+            href, etag = self.storage.create(uid, serialize(cal))
+            self.local.items[uid] = LocalItem(uid=uid, href=href, etag=etag, digests={})
+            return
+        current = self._load_local(uid)
+        cal = schedules_to_item(uid, schedules, options=self.options, existing=current.parsed)
+        data = serialize(cal)
+        if data != current.data:
+            etag = self.storage.update(current.href, data, current.etag)
+            current.etag = etag
+
+    def _after_local(
+        self,
+        action: Create | Update | Delete | KeepBoth,
+        etags: Mapping[str, str],
+        copies: Mapping[str, LocalItem],
+    ) -> None:
+        uid = action.uid
+        if isinstance(action, Delete):
+            self.report.deleted_local += 1
+            self._forget(uid)
+            return
+        item = self.local.items[uid]
+        data, etag = self.storage.get(item.href)
+        written = translate(
+            data,
+            href=item.href,
+            etag=etags.get(item.href, etag),
+            options=self.options,
+            now=self.now,
+            where=f"{self.where}/{item.href}",
+        )
+        self.local.items[uid] = written
+        group = self.remote.groups.get(uid, {})
+        self.db.put(self._status_for(uid, written, group))
+        remote_content = {k: s.content_digest for k, s in group.items()}
+        if written.digests != remote_content:
+            self.report.problems.append(
+                f"{self.where}/{item.href}: the file cannot hold everything WeCom has "
+                "for this event; the difference is left as it is"
+            )
+        if isinstance(action, KeepBoth):
+            self.report.conflicts += 1
+            self.report.updated_local += 1
+            self.report.created_local += 1
+            copy = copies[action.copy_uid]
+            copy.etag = etags.get(copy.href, copy.etag)
+            self.db.set_pending(action.copy_uid, Side.REMOTE)
+            self._extra_remote.append(
+                Create(side=Side.REMOTE, uid=action.copy_uid, reason="keep-both copy")
+            )
+        elif isinstance(action, Create):
+            self.report.created_local += 1
+        else:
+            self.report.updated_local += 1
+            if action.conflict:
+                self.report.conflicts += 1
+                self.db.log_conflict(uid, "wecom-wins: WeCom's version written to the file")
+
+    # -- remote ------------------------------------------------------------
+
+    async def _run_remote(self, actions: list[Create | Update | Delete]) -> None:
+        if not actions:
+            return
+        gate = asyncio.Semaphore(REMOTE_CONCURRENCY)
+
+        async def one(action: Create | Update | Delete) -> None:
+            async with gate:
+                try:
+                    await self._push(action)
+                except (WesyncError, OSError) as exc:
+                    self.report.item_error(f"{action.uid}: not written to WeCom: {exc}")
+
+        await asyncio.gather(*(one(a) for a in actions))
+        await self._refresh_pushed()
+
+    async def _push(self, action: Create | Update | Delete) -> None:
+        uid = action.uid
+        journal = DbJournal(self.db, uid)
+        if isinstance(action, Delete):
+            known = self.status.get(uid)
+            ids = known.schedule_ids() if known else {}
+            with self.db.transaction():
+                self.db.set_pending(uid, Side.REMOTE)
+            await delete_event(self.client, journal, uid=uid, schedule_ids=ids)
+            with self.db.transaction():
+                self.db.delete(uid)
+            self.report.deleted_remote += 1
+            return
+        item = self._load_local(uid)
+        assert item.translation is not None
+        new = {k: d for k, d in item.translation.slots.items() if not is_retired(k, self.now)}
+        group = self.remote.groups.get(uid, {})
+        old = {
+            k: OldSlot(schedule_id=s.schedule_id, draft=s.draft)
+            for k, s in group.items()
+            if s.draft is not None
+        }
+        with self.db.transaction():
+            self.db.set_pending(uid, Side.REMOTE)
+        result = await push_event(
+            self.client, journal, uid=uid, cal_id=self.cal_id, old=old, new=new
+        )
+        self._pushed[uid] = result
+        if isinstance(action, Create):
+            self.report.created_remote += 1
+        else:
+            self.report.updated_remote += 1
+            if action.conflict:
+                self.report.conflicts += 1
+                with self.db.transaction():
+                    self.db.log_conflict(uid, "local-wins: the file's version sent to WeCom")
+
+    async def _refresh_pushed(self) -> None:
+        """Record WeCom's own view of what was just written (one batched get)."""
+        if not self._pushed:
+            return
+        written = sorted({sid for r in self._pushed.values() for sid in r.written})
+        fetched: dict[str, Schedule] = {}
+        if written:
+            try:
+                fetched = {
+                    s.schedule_id: s
+                    for s in await self.client.schedule_get(written)
+                    if s.schedule_id
+                }
+            except WeComError as exc:
+                # the writes stand; their digests stay unknown and are fetched next run
+                log.warning("could not read back the schedules just written: %s", exc)
+        with self.db.transaction():
+            for uid, result in self._pushed.items():
+                group = dict(self.remote.groups.get(uid, {}))
+                now_group: dict[SlotKey, RemoteSlot] = {}
+                for key, sid in result.slots.items():
+                    full = fetched.get(sid)
+                    if full is not None and not full.is_cancelled:
+                        now_group[key] = remote_slot(full, ldigest=None)
+                    elif sid not in result.written and key in group:
+                        now_group[key] = group[key]
+                    else:
+                        now_group[key] = RemoteSlot(
+                            schedule_id=sid, digest="?", content_digest="?", listing_digest=None
+                        )
+                self.remote.groups[uid] = now_group
+                self.db.put(self._status_for(uid, self.local.items.get(uid), now_group))
+
+
+def skip_messages(plan: Plan) -> list[str]:
+    return [f"{a.uid}: skipped: {a.reason}" for a in plan if isinstance(a, Skip)]
+
+
+__all__ = ["DbJournal", "Executor", "StorageError", "skip_messages"]
