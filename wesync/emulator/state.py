@@ -14,6 +14,7 @@ import string
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,12 +93,16 @@ def load_state(path: Path) -> State | None:
 
 
 def save_state(path: Path, data: Json) -> None:
-    """Atomic replace: temp file in the same directory, fsync, rename, fsync the directory."""
+    write_atomic(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Temp file in the same directory, fsync, rename, fsync the directory."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, ensure_ascii=False, separators=(",", ":"))
+            out.write(text)
             out.flush()
             os.fsync(out.fileno())
         # access tokens live in this file
@@ -114,28 +119,33 @@ def save_state(path: Path, data: Json) -> None:
 
 
 class Persister:
-    """Saves after every change, but never spends more than ~1/10 of the time saving.
+    """Saves after every change, unless the state has grown big enough to make that slow.
 
-    A small state is written on every mutating call. When a save gets slow
-    (tens of thousands of schedules), later changes are coalesced into one
-    save a little later, and `flush()` (called on close and at exit) writes
-    whatever is still pending.
+    The cost that grows with the state is serialising it; while that takes
+    under `FAST` seconds (about a thousand schedules), every mutating call is
+    on disk before its answer. Beyond, changes are coalesced so that saving
+    takes about a tenth of the time: a pending save is written at most ten
+    serialisation times later by a timer, and `flush()` (on close and at
+    exit) writes whatever is still pending. Only a hard kill can lose that
+    last moment of changes, which is acceptable for an emulator.
     """
 
-    def __init__(self, path: Path, snapshot: Any, lock: threading.RLock) -> None:
+    FAST = 0.002
+
+    def __init__(self, path: Path, snapshot: Callable[[], Json], lock: threading.RLock) -> None:
         self.path = path
         self._snapshot = snapshot
         self._lock = lock
         self._dirty = False
         self._last_end = 0.0
-        self._last_duration = 0.0
+        self._last_cost = 0.0
         self._timer: threading.Timer | None = None
 
     def changed(self) -> None:
         with self._lock:
             self._dirty = True
-            wait = self._last_end + 10 * self._last_duration - time.monotonic()
-            if wait <= 0:
+            wait = self._last_end + 10 * self._last_cost - time.monotonic()
+            if self._last_cost < self.FAST or wait <= 0:
                 self._save_locked()
             elif self._timer is None:
                 self._timer = threading.Timer(wait, self.flush)
@@ -152,7 +162,8 @@ class Persister:
 
     def _save_locked(self) -> None:
         began = time.monotonic()
-        save_state(self.path, self._snapshot())
+        text = json.dumps(self._snapshot(), ensure_ascii=False, separators=(",", ":"))
+        self._last_cost = time.monotonic() - began
+        write_atomic(self.path, text)
         self._dirty = False
         self._last_end = time.monotonic()
-        self._last_duration = self._last_end - began

@@ -1,0 +1,115 @@
+"""State files: atomic, private, and the same world after a restart (in-process and HTTP)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.emulator.helpers import T0, Api, daily
+from wesync.emulator import BackgroundServer, Emulator, make_transport
+from wesync.emulator.errors import EmulatorError
+from wesync.wecom import constants as C
+
+
+def test_state_survives_a_restart_over_http(tmp_path: Path) -> None:
+    path = tmp_path / "wecom.json"
+    with BackgroundServer(Emulator(state_path=path)) as server, \
+            httpx.Client(base_url=server.url) as client:
+        api = Api(client)
+        cal_id = api.add_calendar()
+        sid = api.add_schedule(cal_id, reminders=daily())
+        api.ok(C.SCHEDULE_DEL, {"schedule_id": sid, "op_mode": 1, "op_start_time": T0 + 86400})
+        before = api.get(sid)
+        token = api.token
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    with BackgroundServer(Emulator(state_path=path)) as server, \
+            httpx.Client(base_url=server.url) as client:
+        api = Api(client)
+        api.token = token  # tokens persist too, so a cached token keeps working
+        assert api.get(sid) == before
+        assert [i["schedule_id"] for i in api.listing(cal_id)] == [sid]
+        # ids and sequences continue, not restart
+        second = api.add_schedule(cal_id)
+        assert api.listing(cal_id)[1]["sequence"] > api.listing(cal_id)[0]["sequence"]
+        assert second != sid
+
+
+async def test_in_process_transport_keeps_state(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "emulator.json"
+    transport = make_transport(state_path=path, listing="full")
+    async with httpx.AsyncClient(transport=transport, base_url="http://wecom") as client:
+        token = (await client.get(C.GETTOKEN_PATH, params={
+            "corpid": "wwemulator", "corpsecret": "emulator-secret"})).json()["access_token"]
+        added = await client.post(C.CALENDAR_ADD, params={"access_token": token},
+                                  json={"calendar": {"summary": "日历", "color": "#123456"}})
+        cal_id = added.json()["cal_id"]
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert saved["calendars"][cal_id]["fields"]["summary"] == "日历"
+    transport = make_transport(state_path=path)
+    async with httpx.AsyncClient(transport=transport, base_url="http://wecom") as client:
+        got = await client.post(C.CALENDAR_GET, params={"access_token": token},
+                                json={"cal_id_list": [cal_id]})
+        assert got.json()["calendar_list"][0]["summary"] == "日历"
+
+
+def test_clock_offset_persists(tmp_path: Path) -> None:
+    path = tmp_path / "e.json"
+    first = Emulator(state_path=path)
+    first.set_clock({"now": T0})
+    first.close()
+    assert abs(Emulator(state_path=path).now() - T0) < 5
+
+
+def test_every_mutating_call_is_saved_before_the_answer(tmp_path: Path) -> None:
+    path = tmp_path / "e.json"
+    emulator = Emulator(state_path=path)
+    token = emulator.issue_token()
+    reply = emulator.handle("POST", C.CALENDAR_ADD, {"access_token": token},
+                            b'{"calendar": {"summary": "a", "color": "#000000"}}')
+    cal_id = reply.payload["cal_id"]
+    assert cal_id in json.loads(path.read_text())["calendars"]
+
+
+def test_corrupt_state_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "e.json"
+    path.write_text("{half")
+    with pytest.raises(EmulatorError, match="not valid"):
+        Emulator(state_path=path)
+
+
+def test_big_states_coalesce_saves_but_lose_nothing(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    from wesync.emulator.state import Persister
+
+    path = tmp_path / "p.json"
+    data = {"n": 0}
+    saves: list[int] = []
+
+    def snapshot() -> dict[str, int]:
+        saves.append(data["n"])
+        time.sleep(0.01)  # a slow serialisation, as with a very big state
+        return dict(data)
+
+    persister = Persister(path, snapshot, threading.RLock())
+    monkeypatch.setattr(Persister, "FAST", 0.001)
+    for n in range(1, 21):
+        data["n"] = n
+        persister.changed()
+    assert len(saves) < 10  # coalesced
+    deadline = time.monotonic() + 5
+    while json.loads(path.read_text())["n"] != 20 and time.monotonic() < deadline:
+        time.sleep(0.02)  # the timer writes the last change without any flush
+    assert json.loads(path.read_text())["n"] == 20
+    data["n"] = 21
+    persister.changed()
+    persister.flush()
+    assert json.loads(path.read_text())["n"] == 21
