@@ -414,3 +414,24 @@ def test_several_calendars_in_one_file(tmp_path: Path) -> None:
     written = path.read_bytes()
     assert written.startswith(calendar(vevent("a")))
     assert written.index(b"UID:c") > written.index(b"UID:b")
+
+
+def test_after_flush_the_file_is_read_again_only_when_used(
+    mixed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real = ics_split.split_calendar
+
+    def counting(data: bytes, *, source: str) -> ics_split.Split:
+        calls.append(source)
+        return real(data, source=source)
+
+    monkeypatch.setattr(ics_split, "split_calendar", counting)
+    storage = SingleFileStorage(mixed)
+    etag = dict(storage.list())["comma,uid"]
+    new_etag = storage.update("comma,uid", calendar(vevent("comma,uid", "Flushed")), etag)
+    storage.flush()
+    reads = [source for source in calls if source == str(mixed)]
+    assert reads == [str(mixed)]
+    assert dict(storage.list())["comma,uid"] == new_etag
+    assert [source for source in calls if source == str(mixed)] == [str(mixed)] * 2

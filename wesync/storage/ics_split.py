@@ -21,6 +21,7 @@ _TEXT_ESCAPES = {b"\\\\": b"\\", b"\\;": b";", b"\\,": b",", b"\\n": b"\n", b"\\
 _TEXT_ESCAPE = re.compile(rb"\\[\\;,nN]")
 # Only these direct properties matter here; skipping the rest keeps a scan cheap.
 _IDENTIFYING = (b"UID", b"RECURRENCE-ID", b"TZID")
+_BEGIN_END_INITIALS = (b"B", b"E", b"b", b"e")
 
 
 @dataclass(frozen=True)
@@ -57,39 +58,33 @@ class Split:
     newline: bytes  #: the line break the data uses (b"\r\n" or b"\n")
 
 
-@dataclass(frozen=True)
-class _Line:
-    start: int
-    end: int
-    number: int
-    text: bytes  #: unfolded, without line breaks
+_Line = tuple[int, int, int, bytes]  # (start, end, line number, unfolded text)
 
 
 def _logical_lines(data: bytes) -> list[_Line]:
     """Unfold physical lines, remembering where each logical line starts and ends."""
     lines: list[_Line] = []
     pos = 0
-    number = 0
-    parts: list[bytes] = []
     first_start = 0
     first_number = 0
-    size = len(data)
-    while pos < size:
-        nl = data.find(b"\n", pos)
-        end = size if nl < 0 else nl + 1
-        raw = data[pos:end].rstrip(b"\r\n")
-        number += 1
-        if raw[:1] in (b" ", b"\t") and parts:
+    parts: list[bytes] = []
+    for number, raw in enumerate(data.split(b"\n"), 1):
+        start = pos
+        pos += len(raw) + 1
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        if parts and raw[:1] in (b" ", b"\t"):
             parts.append(raw[1:])
-        else:
-            if parts:
-                lines.append(_Line(first_start, pos, first_number, b"".join(parts)))
-            parts = [raw]
-            first_start = pos
-            first_number = number
-        pos = end
+            continue
+        if parts:
+            text = parts[0] if len(parts) == 1 else b"".join(parts)
+            lines.append((first_start, start, first_number, text))
+        parts = [raw]
+        first_start = start
+        first_number = number
     if parts:
-        lines.append(_Line(first_start, size, first_number, b"".join(parts)))
+        text = parts[0] if len(parts) == 1 else b"".join(parts)
+        lines.append((first_start, min(pos, len(data)), first_number, text))
     return lines
 
 
@@ -211,7 +206,8 @@ def _begin_end(text: bytes) -> tuple[bytes, str] | None:
 def split_calendar(data: bytes, *, source: str) -> Split:
     """Index `data`; raises ItemParseError naming `source` if its structure is broken."""
     lines = _logical_lines(data)
-    newline = b"\r\n" if lines and data[lines[0].end - 2 : lines[0].end] == b"\r\n" else b"\n"
+    first_break = data.find(b"\n")
+    newline = b"\r\n" if first_break > 0 and data[first_break - 1] == 0x0D else b"\n"
     calendars: list[CalendarSpan] = []
     components: list[Component] = []
     stack: list[tuple[str, int]] = []  # (name, line number)
@@ -223,52 +219,52 @@ def split_calendar(data: bytes, *, source: str) -> Split:
     def fail(message: str) -> ItemParseError:
         return ItemParseError(message, path=source)
 
-    for index, line in enumerate(lines):
-        text = line.text[len(BOM) :] if index == 0 and line.text.startswith(BOM) else line.text
-        if not text.strip():
+    for index, (line_start, line_end, number, text) in enumerate(lines):
+        if index == 0 and text.startswith(BOM):
+            text = text[len(BOM) :]
+        if not text or text.isspace():
             continue
-        structural = _begin_end(text)
+        structural = _begin_end(text) if text[:1] in _BEGIN_END_INITIALS else None
         if structural is not None and structural[0] == b"BEGIN":
             name = structural[1]
             if not stack and name != "VCALENDAR":
-                raise fail(f"line {line.number}: expected BEGIN:VCALENDAR, found BEGIN:{name}")
+                raise fail(f"line {number}: expected BEGIN:VCALENDAR, found BEGIN:{name}")
             if len(stack) == 1:
                 if cal_body is None:
-                    cal_body = line.start
-                current = _Open(name, line.start, line.number, len(calendars))
+                    cal_body = line_start
+                current = _Open(name, line_start, number, len(calendars))
             elif not stack:
-                cal_start, cal_header, cal_body = line.start, [], None
-            stack.append((name, line.number))
+                cal_start, cal_header, cal_body = line_start, [], None
+            stack.append((name, number))
             continue
         if structural is not None and structural[0] == b"END":
             name = structural[1]
             if not stack:
-                raise fail(f"line {line.number}: END:{name} without a matching BEGIN")
+                raise fail(f"line {number}: END:{name} without a matching BEGIN")
             open_name, open_line = stack[-1]
             if name != open_name:
                 raise fail(
-                    f"line {line.number}: END:{name} does not close "
-                    f"BEGIN:{open_name} (line {open_line})"
+                    f"line {number}: END:{name} does not close BEGIN:{open_name} (line {open_line})"
                 )
             stack.pop()
             if len(stack) == 1 and current is not None:
-                components.append(current.close(line.end))
+                components.append(current.close(line_end))
                 current = None
             elif not stack:
                 calendars.append(
                     CalendarSpan(
                         start=cal_start,
-                        end=line.end,
+                        end=line_end,
                         header=b"".join(cal_header),
-                        body_start=cal_body if cal_body is not None else line.start,
-                        end_line=line.start,
+                        body_start=cal_body if cal_body is not None else line_start,
+                        end_line=line_start,
                     )
                 )
             continue
         if not stack:
-            raise fail(f"line {line.number}: content outside BEGIN:VCALENDAR ... END:VCALENDAR")
+            raise fail(f"line {number}: content outside BEGIN:VCALENDAR ... END:VCALENDAR")
         if len(stack) == 1:
-            chunk = data[line.start : line.end]
+            chunk = data[line_start:line_end]
             cal_header.append(chunk if chunk.endswith(b"\n") else chunk + newline)
             continue
         if current is None:
@@ -287,8 +283,8 @@ def split_calendar(data: bytes, *, source: str) -> Split:
             if direct:
                 _note_property(current, name_b, params, value)
     if stack:
-        name, number = stack[-1]
-        raise fail(f"truncated: BEGIN:{name} on line {number} is never closed")
+        name, open_line = stack[-1]
+        raise fail(f"truncated: BEGIN:{name} on line {open_line} is never closed")
     if not calendars:
         raise fail("no VCALENDAR in the file")
     return Split(tuple(calendars), tuple(components), newline)

@@ -313,12 +313,13 @@ class SingleFileStorage:
         if data == loaded.data:
             self._changes.clear()
             return
-        written = self._write(data, loaded.state)
+        self._write(data, loaded.state)
         self._changes.clear()
-        self._loaded = self._index(data, written)
-        self.problems = list(self._loaded.problems)
+        # Read back lazily: a sync usually ends with its flush, so re-indexing
+        # here would double the cost of a write for nothing.
+        self._loaded = None
 
-    def _write(self, data: bytes, expected: FileState | None) -> FileState:
+    def _write(self, data: bytes, expected: FileState | None) -> None:
         try:
             before: os.stat_result | None = os.stat(self.path)
         except FileNotFoundError:
@@ -331,16 +332,15 @@ class SingleFileStorage:
             )
         try:
             if before is None:
-                st = atomic.create_new(self.path, data)
+                atomic.create_new(self.path, data)
             else:
-                st = atomic.replace(self.path, data, mode=before.st_mode & 0o7777)
+                atomic.replace(self.path, data, mode=before.st_mode & 0o7777)
         except FileExistsError:
             raise PreconditionFailed(
                 "the file appeared on disk meanwhile; nothing was written", path=self.path
             ) from None
         except OSError as exc:
             raise StorageError(f"cannot write: {exc.strerror}", path=self.path) from exc
-        return _state(st)
 
 
 def _clashing(comps: list[ics_split.Component]) -> list[ics_split.Component]:
