@@ -2,32 +2,214 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
 import click
 
-from wesync.cli.errors import not_available
+from wesync.cli import AppContext, pass_app
+from wesync.cli.errors import EXIT_FAILED, EXIT_OK, handle_errors
+
+if TYPE_CHECKING:
+    from wesync.config import Config, PairConfig
+    from wesync.sync.report import PairReport
 
 
 @click.command()
 @click.argument("pairs", nargs=-1)
-@click.option("--dry-run", is_flag=True, help="Print the plan; write nothing anywhere.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-@click.option("--force", is_flag=True, help="Go ahead even when the safety checks object.")
-def sync(pairs: tuple[str, ...], dry_run: bool, as_json: bool, force: bool) -> None:
-    """One two-way sync of the named pairs (all when none named), then exit."""
-    not_available("sync")
+@click.option("--dry-run", is_flag=True, help="Show what would happen; write nothing anywhere.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the counts.")
+@click.option("--force", is_flag=True, help="Go ahead even if a side looks emptied.")
+@pass_app
+@handle_errors
+def sync(
+    app: AppContext, pairs: tuple[str, ...], dry_run: bool, as_json: bool, force: bool
+) -> None:
+    """One two-way sync of the named pairs (all when none are named)."""
+    from wesync.sync.engine import sync_command
+
+    config: Config = app.config()  # type: ignore[no-untyped-call]
+    config.select_pairs(list(pairs))  # an unknown pair is a usage error, before any work
+    with _progress(enabled=not as_json and sys.stderr.isatty()) as progress:
+        reports = sync_command(config, pairs, dry_run=dry_run, force=force, progress=progress)
+    if as_json:
+        click.echo(json.dumps({"pairs": [r.to_json() for r in reports]}, ensure_ascii=False))
+    else:
+        for report in reports:
+            _print_report(report)
+    sys.exit(EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED)
+
+
+@contextmanager
+def _progress(*, enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A rich progress bar on a terminal; nothing otherwise (the log says enough)."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    tasks: dict[str, Any] = {}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+
+        def update(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=total)
+            bar.update(tasks[name], completed=done, total=total)
+
+        yield update
+
+
+def _print_report(report: PairReport) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from wesync.sync.actions import Create, Delete, KeepBoth, Update
+
+    console = Console(highlight=False, soft_wrap=True)
+    if report.dry_run and report.plan is not None:
+        writes = report.plan.writes()
+        if writes:
+            table = Table(title=f"{report.name}: what a sync would do", title_justify="left")
+            for column in ("action", "side", "event", "why"):
+                table.add_column(column)
+            for action in writes:
+                if isinstance(action, KeepBoth):
+                    kind, side = "keep both", f"local + WeCom ({action.copy_uid})"
+                else:
+                    assert isinstance(action, Create | Update | Delete)
+                    kind = type(action).__name__.lower()
+                    side = "local" if action.side.value == "local" else "WeCom"
+                table.add_row(kind, side, action.uid, action.reason)
+            console.print(table)
+        else:
+            console.print(f"{report.name}: nothing to do")
+    if report.ok:
+        verb = "would sync" if report.dry_run else "synced"
+        console.print(f"{report.name}: {verb}: {report.summary()}")
+    else:
+        console.print(f"[red]{report.name}: failed:[/red] {report.error}", markup=True)
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True)
-def status(as_json: bool) -> None:
-    """Per pair: last sync time, result, item counts, pending conflicts."""
-    not_available("status")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_app
+@handle_errors
+def status(app: AppContext, as_json: bool) -> None:
+    """Per pair: last sync time, result, item counts, pending conflicts (no credentials)."""
+    from wesync.sync.state_report import pair_status
+
+    config: Config = app.config()  # type: ignore[no-untyped-call]
+    rows = [pair_status(pair, config.state_dir) for pair in config.pairs]
+    if as_json:
+        click.echo(json.dumps({"pairs": rows}, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="wesync status", title_justify="left")
+    for column in ("pair", "last sync", "result", "events", "schedules", "conflicts", "note"):
+        table.add_column(column)
+    for row in rows:
+        when = row["last_sync"]
+        table.add_row(
+            row["name"],
+            datetime.fromisoformat(when).strftime("%Y-%m-%d %H:%M:%S") if when else "never",
+            row["result"] or "-",
+            str(row["events"]),
+            str(row["schedules"]),
+            str(row["conflicts"]),
+            row["error"] or row["note"] or "",
+        )
+    Console(highlight=False).print(table)
 
 
 @click.command()
-def check() -> None:
-    """Validate the config, the secret and the credentials, and the local paths."""
-    not_available("check")
+@pass_app
+@handle_errors
+def check(app: AppContext) -> None:
+    """Validate the config, the secret, the credentials (gettoken) and the local paths."""
+    import asyncio
+
+    config: Config = app.config()  # type: ignore[no-untyped-call]
+    click.echo(f"ok    config {app.resolved_config_path()}")
+    results = asyncio.run(_checks(config))
+    for ok, message in results:
+        click.echo(f"{'ok' if ok else 'FAIL':<5} {message}")
+    sys.exit(EXIT_OK if all(ok for ok, _ in results) else EXIT_FAILED)
+
+
+async def _checks(config: Config) -> list[tuple[bool, str]]:
+    from wesync.config import Backend, resolve_secret
+    from wesync.errors import ConfigError, WesyncError
+
+    results: list[tuple[bool, str]] = []
+    for pair in config.pairs:
+        results.append(_check_local(pair))
+    try:
+        resolve_secret(config.wecom)
+    except ConfigError as exc:
+        results.append((False, f"secret: {exc}"))
+        return results
+    results.append((True, "secret found"))
+    from wesync.sync.engine import seed_emulator
+    from wesync.wecom.connect import open_client
+
+    try:
+        seed_emulator(config, list(config.pairs))
+        async with open_client(config) as client:
+            await client.check_credentials()
+            where = (
+                "the built-in emulator"
+                if config.wecom.backend is Backend.EMULATOR
+                else config.wecom.base_url
+            )
+            results.append((True, f"credentials accepted by {where} (gettoken)"))
+            for pair in config.pairs:
+                try:
+                    found = await client.calendar_get([pair.cal_id])
+                except WesyncError as exc:
+                    results.append((False, f"pair {pair.name}: calendar {pair.cal_id}: {exc}"))
+                    continue
+                if any(c.cal_id == pair.cal_id for c in found):
+                    results.append((True, f"pair {pair.name}: calendar {pair.cal_id} reachable"))
+                else:
+                    results.append((False, f"pair {pair.name}: calendar {pair.cal_id} not found"))
+    except WesyncError as exc:
+        results.append((False, f"WeCom: {exc}"))
+    return results
+
+
+def _check_local(pair: PairConfig) -> tuple[bool, str]:
+    import os
+
+    from wesync.config import Direction
+
+    path = pair.local
+    where = f"pair {pair.name}: {path}"
+    if path.is_dir():
+        if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+            return False, f"{where}: folder is not readable and writable"
+        return True, f"{where}: folder readable and writable"
+    if path.suffix.lower() == ".ics":
+        if path.is_file():
+            if not os.access(path, os.R_OK) or not os.access(path.parent, os.W_OK):
+                return False, f"{where}: file or its folder is not readable and writable"
+            return True, f"{where}: file readable and writable"
+        if pair.direction is Direction.FROM_WECOM and path.parent.is_dir():
+            return True, f"{where}: will be created by the first sync"
+        return False, f"{where}: file does not exist"
+    return False, f"{where}: folder does not exist"
 
 
 COMMANDS = [sync, status, check]

@@ -14,12 +14,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wesync.config import Config, Direction, PairConfig
-from wesync.errors import SafetyStop, SyncError, WesyncError
+from wesync.errors import SafetyStop, WesyncError
 from wesync.storage import open_storage
 from wesync.sync.actions import Plan, Skip
 from wesync.sync.execute import Executor
@@ -56,8 +56,12 @@ async def run_pair(
     dry_run: bool = False,
     force: bool = False,
     now: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PairReport:
-    """Sync one pair once. With `dry_run`, plan only: nothing is written anywhere."""
+    """Sync one pair once. With `dry_run`, plan only: nothing is written anywhere.
+
+    `progress(done, total)` is called after each write action (for a progress bar).
+    """
     report = PairReport(name=pair.name, dry_run=dry_run)
     calls_before = dict(getattr(getattr(client, "stats", None), "calls", {}) or {})
     try:
@@ -75,6 +79,7 @@ async def run_pair(
             dry_run=dry_run,
             force=force,
             now=int(now if now is not None else time.time()),
+            progress=progress,
         )
     except SafetyStop as exc:
         report.refused = True
@@ -120,6 +125,7 @@ async def _run(
     dry_run: bool,
     force: bool,
     now: int,
+    progress: Callable[[int, int], None] | None,
 ) -> None:
     options = TranslateOptions.from_pair(pair)
     where = str(pair.local)
@@ -182,6 +188,7 @@ async def _run(
         local=local,
         remote=remote,
         status=status,
+        progress=progress,
     )
     await executor.run(the_plan)
 
@@ -395,56 +402,69 @@ def _snapshots(
     return local_states, remote_states, status_states, held
 
 
+#: progress(pair name, done, total)
+PairProgress = Callable[[str, int, int], None]
+
+
 def sync_command(
-    config: Config, pair_names: Sequence[str], *, dry_run: bool, force: bool
+    config: Config,
+    pair_names: Sequence[str],
+    *,
+    dry_run: bool,
+    force: bool,
+    progress: PairProgress | None = None,
 ) -> list[PairReport]:
     """Sync the named pairs (all when none are named) with one WeCom client."""
     pairs = config.select_pairs(list(pair_names))
-    return asyncio.run(_sync_all(config, pairs, dry_run=dry_run, force=force))
+    return asyncio.run(_sync_all(config, pairs, dry_run=dry_run, force=force, progress=progress))
 
 
 async def _sync_all(
-    config: Config, pairs: list[PairConfig], *, dry_run: bool, force: bool
+    config: Config,
+    pairs: list[PairConfig],
+    *,
+    dry_run: bool,
+    force: bool,
+    progress: PairProgress | None,
 ) -> list[PairReport]:
     from wesync.wecom.connect import open_client
 
     if not dry_run:
-        _seed_emulator(config, pairs)
+        seed_emulator(config, pairs)
     reports: list[PairReport] = []
     async with open_client(config) as client:
         for pair in pairs:
             reports.append(
                 await run_pair(
-                    pair, client=client, state_dir=config.state_dir, dry_run=dry_run, force=force
+                    pair,
+                    client=client,
+                    state_dir=config.state_dir,
+                    dry_run=dry_run,
+                    force=force,
+                    progress=_bind(progress, pair.name),
                 )
             )
     return reports
 
 
-def _seed_emulator(config: Config, pairs: list[PairConfig]) -> None:
-    """With the in-process emulator, make sure each pair's calendar exists there.
+def _bind(progress: PairProgress | None, name: str) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(name, done, total)
 
-    A sync never invents calendars in a real WeCom; the built-in emulator is
-    only a sandbox, so its calendars are created on first use through the
-    emulator's seeding hook (not the API, which cannot choose a cal_id)."""
+
+def seed_emulator(config: Config, pairs: list[PairConfig]) -> None:
+    """With the in-process emulator, make sure each pair's calendar exists there
+    (see wesync.sync.sandbox); a no-op for a real WeCom or an emulator over HTTP."""
     from wesync.config import Backend, resolve_secret
 
     if config.wecom.backend is not Backend.EMULATOR:
         return
-    from wesync.emulator import Emulator
+    from wesync.sync.sandbox import ensure_calendars
 
-    state = config.wecom.emulator_state or config.state_dir / "wecom-emulator.json"
-    state.parent.mkdir(parents=True, exist_ok=True)
-    emulator = Emulator(
+    ensure_calendars(
+        state_path=config.wecom.emulator_state or config.state_dir / "wecom-emulator.json",
         corpid=config.wecom.corpid,
         corpsecret=resolve_secret(config.wecom).reveal(),
-        state_path=state,
+        calendars={p.cal_id: p.name for p in pairs},
     )
-    try:
-        ensure = getattr(emulator, "ensure_calendar", None)
-        if ensure is None:
-            raise SyncError("this emulator cannot create the example calendars (no seeding hook)")
-        for pair in pairs:
-            ensure(pair.cal_id, pair.name)
-    finally:
-        emulator.close()

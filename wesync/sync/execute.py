@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -96,10 +96,19 @@ class Executor:
     local: LocalScan
     remote: RemoteScan
     status: dict[str, StatusItem]
+    #: called as progress(done, total) after each write action
+    progress: Callable[[int, int], None] | None = None
     #: remote pushes queued by the local phase (keep-both copies)
     _extra_remote: list[Create] = field(default_factory=list)
     #: uid -> schedule ids written this run (refreshed with one `get` at the end)
     _pushed: dict[str, PushResult] = field(default_factory=dict)
+    _done: int = 0
+    _total: int = 0
+
+    def _tick(self) -> None:
+        self._done += 1
+        if self.progress is not None:
+            self.progress(self._done, self._total)
 
     # -- helpers -------------------------------------------------------------
 
@@ -204,6 +213,7 @@ class Executor:
         remote_side = [
             a for a in plan if isinstance(a, Create | Update | Delete) and a.side is Side.REMOTE
         ]
+        self._total = len(local_side) + len(remote_side)
         await self._ensure_full(
             {a.uid for a in local_side if not isinstance(a, Delete)}
             | {a.uid for a in remote_side if isinstance(a, Update)}
@@ -247,6 +257,7 @@ class Executor:
                 done.append(action)
             except (WesyncError, OSError) as exc:
                 self.report.item_error(f"{action.uid}: not written to the files: {exc}")
+            self._tick()
         try:
             self.storage.flush()
         except (WesyncError, OSError) as exc:
@@ -357,6 +368,7 @@ class Executor:
                     await self._push(action)
                 except (WesyncError, OSError) as exc:
                     self.report.item_error(f"{action.uid}: not written to WeCom: {exc}")
+                self._tick()
 
         await asyncio.gather(*(one(a) for a in actions))
         await self._refresh_pushed()

@@ -134,8 +134,11 @@ def scan_local(
                 continue
             scan.parsed += 1
             assert item.translation is not None
-            for problem in item.translation.problems:
-                scan.problems.append(f"{where}/{href}: {problem.message}")
+            if known is None or known.local_etag != etag:
+                # said once, when the file is new or changed (expanded series are
+                # translated on every run and would repeat themselves)
+                for problem in item.translation.problems:
+                    scan.problems.append(f"{where}/{href}: {problem.message}")
         hrefs.setdefault(item.uid, []).append(href)
         scan.items[item.uid] = item
 

@@ -1,0 +1,51 @@
+"""What `wesync status` shows for a pair, read from its status database only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from wesync.config import PairConfig
+from wesync.errors import StatusError
+from wesync.sync.status import StatusDB, status_path
+
+
+def pair_status(pair: PairConfig, state_dir: Path) -> dict[str, Any]:
+    """name, last_sync (ISO 8601 or None), result, error, events, schedules,
+    conflicts (in the last sync), pending (writes a killed run left to finish)."""
+    row: dict[str, Any] = {
+        "name": pair.name,
+        "last_sync": None,
+        "result": None,
+        "error": None,
+        "events": 0,
+        "schedules": 0,
+        "conflicts": 0,
+        "pending": 0,
+        "note": None,
+    }
+    path = status_path(state_dir, pair.name)
+    if not path.exists():
+        row["note"] = "never synced"
+        return row
+    try:
+        with StatusDB(path, readonly=True) as db:
+            items = db.load()
+            last = db.get_meta("last_sync")
+            row["last_sync"] = (
+                datetime.fromtimestamp(float(last), UTC).astimezone().isoformat() if last else None
+            )
+            row["result"] = db.get_meta("last_result")
+            row["error"] = db.get_meta("last_error") or None
+            counts = db.get_json("last_counts")
+            if isinstance(counts, dict):
+                row["conflicts"] = int(counts.get("conflicts", 0))
+            row["events"] = sum(1 for i in items.values() if i.href)
+            row["schedules"] = sum(len(i.schedule_ids()) for i in items.values())
+            row["pending"] = sum(1 for i in items.values() if i.pending) + len(db.intents())
+    except StatusError as exc:
+        row["error"] = str(exc)
+    if row["pending"]:
+        row["note"] = f"{row['pending']} interrupted writes; the next sync finishes them"
+    return row
