@@ -23,6 +23,7 @@ Choices (see docs/features.md):
 
 from __future__ import annotations
 
+import functools
 import time as _time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -440,8 +441,28 @@ def schedules_to_item(
             target.pop("SEQUENCE", None)
             target.add("SEQUENCE", seq + 1)
     if existing is None or writer.any_changed:
-        cal.add_missing_timezones()
+        _add_missing_timezones(cal)
     return cal
+
+
+@functools.lru_cache(maxsize=64)
+def _vtimezone(tzid: str) -> bytes | None:
+    # Building a VTIMEZONE walks decades of transitions; a sync writes the
+    # same few zones over and over.
+    try:
+        data: bytes = icalendar.Timezone.from_tzid(tzid).to_ical()
+    except ValueError:
+        return None
+    return data
+
+
+def _add_missing_timezones(cal: icalendar.Calendar) -> None:
+    position = len(cal.timezones)
+    for tzid in sorted(cal.get_missing_tzids()):
+        data = _vtimezone(tzid)
+        if data is not None:
+            cal.subcomponents.insert(position, icalendar.Timezone.from_ical(data))
+            position += 1
 
 
 def _offset(draft: ScheduleDraft | None) -> int:
