@@ -7,12 +7,14 @@ mean is for to_wecom.py, which reports problems instead of raising.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import icalendar
+from icalendar.error import GloballyUniqueTZIDGuessed
 
 from wesync.errors import DuplicateUidError, ItemParseError
 
@@ -46,7 +48,11 @@ def _load(data: bytes, where: str) -> icalendar.Calendar:
     if not text.strip():
         raise ItemParseError("the file is empty", path=where)
     try:
-        calendars = icalendar.Calendar.from_ical(text, multiple=True)
+        with warnings.catch_warnings():
+            # icalendar guesses at vendor TZIDs and says so; zones.py resolves
+            # every TZID itself, so the guess is never used.
+            warnings.simplefilter("ignore", GloballyUniqueTZIDGuessed)
+            calendars = icalendar.Calendar.from_ical(text, multiple=True)
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         raise ItemParseError(f"not valid iCalendar: {exc}", path=where) from None
     if len(calendars) != 1 or calendars[0].name != "VCALENDAR":

@@ -290,7 +290,8 @@ class _Writer:
                 changed = True
                 continue
             seen.add(uid)
-            changed |= self._params(prop, uid, admins, org_uid, responses)
+            if self._params(prop, uid, admins, org_uid, responses):
+                self.mark()
             kept.append(prop)
         for uid in new.attendees:
             if uid in seen:
@@ -313,6 +314,8 @@ class _Writer:
         organizer: str | None,
         responses: Mapping[str, int],
     ) -> bool:
+        """Set ROLE and PARTSTAT in place; True when the ROLE (content) changed.
+        An answer alone is not a new revision of the event."""
         changed = False
         role = str(prop.params.get("ROLE", "")).upper()
         if uid in admins and uid != organizer and role != "CHAIR":
@@ -325,8 +328,7 @@ class _Writer:
             want = PARTSTAT.get(responses[uid], "NEEDS-ACTION")
             if str(prop.params.get("PARTSTAT", "NEEDS-ACTION")).upper() != want:
                 prop.params["PARTSTAT"] = want
-                self.any_changed = True
-                changed = True
+                self.mark(content=False)
         return changed
 
 
