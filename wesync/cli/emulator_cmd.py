@@ -81,9 +81,11 @@ def emulator(
             "still refuse non-loopback clients, but the API is open to the network",
             err=True,
         )
-    click.echo(f"WeCom emulator on http://{host}:{port} (corpid {corpid}); Ctrl-C to stop",
-               err=True)
-    serve(emu, host=host, port=port)
+
+    def announce(url: str) -> None:
+        click.echo(f"WeCom emulator on {url} (corpid {corpid}); Ctrl-C to stop", err=True)
+
+    serve(emu, host=host, port=port, announce=announce)
 
 
 COMMANDS = [emulator]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 import uvicorn
@@ -43,10 +44,34 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(emulator: Emulator, *, host: str, port: int, log_level: str = "warning") -> None:
-    """Serve until interrupted (SIGINT/SIGTERM), then save the state."""
+class _SavingServer(uvicorn.Server):
+    """Saves the emulator's state when uvicorn shuts down.
+
+    uvicorn re-raises SIGTERM after its graceful shutdown, which ends the
+    process before any `finally` of ours could run; so save here, inside.
+    """
+
+    def __init__(self, config: uvicorn.Config, emulator: Emulator) -> None:
+        super().__init__(config)
+        self.emulator = emulator
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        self.emulator.close()
+
+
+def serve(emulator: Emulator, *, host: str, port: int, log_level: str = "warning",
+          announce: Callable[[str], None] | None = None) -> None:
+    """Serve until interrupted (SIGINT/SIGTERM), then save the state.
+
+    `announce` gets the base URL once the port is bound (port 0 picks a free one).
+    """
     sock = _bind(host, port)
-    server = uvicorn.Server(_config(emulator, log_level=log_level))
+    if announce is not None:
+        bound_host, bound_port = sock.getsockname()[:2]
+        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+        announce(f"http://{shown}:{bound_port}")
+    server = _SavingServer(_config(emulator, log_level=log_level), emulator)
     try:
         server.run(sockets=[sock])
     finally:
