@@ -68,7 +68,9 @@ class Env:
         self.pair = PairConfig(name="team", local=self.local, cal_id=self.cal_id, **pair)
 
     async def sync(self, **kw: Any) -> PairReport:
-        async with loopback_client(self.server) as client:
+        self.state.mkdir(mode=0o700, exist_ok=True)
+        token_cache = self.state / "token.json"
+        async with loopback_client(self.server, token_cache=token_cache) as client:
             return await run_pair(self.pair, client=client, state_dir=self.state, **kw)
 
     async def sync_ok(self, **kw: Any) -> PairReport:

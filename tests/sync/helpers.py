@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from wesync.config import Secret
@@ -23,12 +24,15 @@ WEEK = 7 * DAY
 
 
 @asynccontextmanager
-async def loopback_client(server: Any) -> AsyncIterator[WeComClient]:
+async def loopback_client(
+    server: Any, *, token_cache: Path | None = None
+) -> AsyncIterator[WeComClient]:
     async with WeComClient(
         corpid=server.corpid,
         corpsecret=Secret(server.corpsecret),
         base_url=server.url,
         retry=FAST,
+        token_cache=token_cache,
     ) as client:
         yield client
 
