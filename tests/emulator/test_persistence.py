@@ -113,3 +113,28 @@ def test_big_states_coalesce_saves_but_lose_nothing(tmp_path: Path,
     persister.changed()
     persister.flush()
     assert json.loads(path.read_text())["n"] == 21
+
+
+async def test_transports_on_one_state_file_share_one_world(tmp_path: Path) -> None:
+    path = tmp_path / "shared.json"
+    first, second = make_transport(state_path=path), make_transport(state_path=path)
+    async with httpx.AsyncClient(transport=first, base_url="http://a") as a, \
+            httpx.AsyncClient(transport=second, base_url="http://b") as b:
+        params = {"corpid": "wwemulator", "corpsecret": "emulator-secret"}
+        token = (await a.get(C.GETTOKEN_PATH, params=params)).json()["access_token"]
+        cal = (await a.post(C.CALENDAR_ADD, params={"access_token": token}, json={
+            "calendar": {"summary": "x", "color": "#000000"}})).json()["cal_id"]
+        got = await b.post(C.CALENDAR_GET, params={"access_token": token},
+                           json={"cal_id_list": [cal]})
+        assert got.json()["errcode"] == 0
+    assert cal in json.loads(path.read_text())["calendars"]
+
+
+async def test_in_process_with_own_credentials() -> None:
+    transport = make_transport(state_path=None, corpid="wwmine", corpsecret="mine")
+    async with httpx.AsyncClient(transport=transport, base_url="http://wecom") as client:
+        ok = await client.get(C.GETTOKEN_PATH, params={"corpid": "wwmine", "corpsecret": "mine"})
+        assert ok.json()["errcode"] == 0
+        bad = await client.get(C.GETTOKEN_PATH, params={"corpid": "wwemulator",
+                                                        "corpsecret": "mine"})
+        assert bad.json()["errcode"] == C.ERR_INVALID_CORPID

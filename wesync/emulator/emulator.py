@@ -159,7 +159,9 @@ class Emulator:
                 self._admit(path, now)
                 if path == C.GETTOKEN_PATH:
                     return self._gettoken(method, query, now)
-                handler = HANDLERS[path]
+                handler = HANDLERS.get(path)
+                if handler is None:
+                    raise ValueError(f"not a WeCom API path: {path}")
                 app = self._authenticate(query, now)
                 if method != "POST":
                     raise v.bad("use POST")
