@@ -35,7 +35,12 @@ class Notifier:
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as s:
                 s.connect(target)
-                s.sendall(message)
+                # never block the event loop on a slow reader: a full queue drops
+                # this one message (the next STATUS or WATCHDOG follows soon)
+                s.send(message, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            log.debug("sd_notify queue full; dropped %s", message.split(b"=", 1)[0].decode())
+            return False
         except OSError as exc:
             log.warning("sd_notify to %s failed: %s", self.address, exc.strerror)
             return False

@@ -411,7 +411,7 @@ class Daemon:
         else:
             slot.failures += 1
             delay = self.backoff(slot.failures)
-            log.error("sync failed: %s; retrying in %.0fs", result.error, delay)
+            log.error("sync failed: %s; retrying in %.1fs", result.error, delay)
             if slot.retry is not None:
                 slot.retry.cancel()
             if not self.stopping:
