@@ -1,0 +1,103 @@
+"""Recurring events end to end: overrides, cancellations, the expand fallback's window."""
+
+from __future__ import annotations
+
+import time
+
+from tests.e2e.conftest import Env, calendar, vevent
+
+LUNCH = calendar(vevent("lunch@example.com", "Lunch", "20270105T120000", "20270105T130000"))
+SERIES = vevent(
+    "series@example.com",
+    "Series",
+    "20270104T150000",
+    "20270104T160000",
+    rrule="FREQ=WEEKLY;COUNT=8",
+)
+MOVED = vevent(
+    "series@example.com",
+    "Series (moved)",
+    "20270119T170000",
+    "20270119T180000",
+    recurrence_id="20270118T150000",
+)
+LAST_FRIDAY = calendar(
+    vevent(
+        "lastfri@example.com",
+        "Last Friday",
+        "20261127T170000",
+        "20261127T180000",
+        rrule="FREQ=MONTHLY;BYDAY=FR;BYSETPOS=-1",
+    )
+)
+
+
+async def test_override_added_and_removed_locally(env: Env) -> None:
+    env.write("lunch.ics", LUNCH)
+    env.write("series.ics", calendar(SERIES))
+    await env.sync_ok()
+    env.write("series.ics", calendar(SERIES, MOVED))
+    report = await env.sync_ok()
+    assert report.updated_remote == 1
+    assert env.summaries() == ["Lunch", "Series", "Series (moved)"]
+    await env.assert_quiet()
+    env.write("series.ics", calendar(SERIES))
+    await env.sync_ok()
+    assert env.summaries() == ["Lunch", "Series"]
+    (master,) = [s for s in env.schedules() if s["summary"] == "Series"]
+    assert not master["reminders"].get("exclude_time_list")
+    await env.assert_quiet()
+
+
+async def test_cancelled_event_leaves_wecom_and_stays_in_the_file(env: Env) -> None:
+    env.write("lunch.ics", LUNCH)
+    env.write("series.ics", calendar(SERIES))
+    await env.sync_ok()
+    env.write(
+        "series.ics", calendar(SERIES.replace("END:VEVENT", "STATUS:CANCELLED\r\nEND:VEVENT"))
+    )
+    report = await env.sync_ok()
+    assert report.updated_remote == 1 and env.summaries() == ["Lunch"]
+    assert "series.ics" in env.files()
+    await env.assert_quiet()
+
+
+async def test_change_beats_deletion(env: Env) -> None:
+    env.write("lunch.ics", LUNCH)
+    env.write("series.ics", calendar(SERIES))
+    await env.sync_ok()
+    (lunch,) = [s for s in env.schedules() if s["summary"] == "Lunch"]
+    env.server.call("/cgi-bin/oa/schedule/del", {"schedule_id": lunch["schedule_id"]})
+    env.write("lunch.ics", LUNCH.replace(b"SUMMARY:Lunch", b"SUMMARY:Lunch (kept)"))
+    report = await env.sync_ok()
+    assert report.created_remote == 1
+    assert env.summaries() == ["Lunch (kept)", "Series"]
+    await env.assert_quiet()
+
+
+async def test_expanded_series_follows_its_window(env: Env) -> None:
+    env.write("lunch.ics", LUNCH)
+    env.write("lastfri.ics", LAST_FRIDAY)
+    now = int(time.time())
+    report = await env.sync_ok(now=now)
+    assert any("BYSETPOS" in p for p in report.problems)
+    first = sorted(s["start_time"] for s in env.schedules() if s["summary"] == "Last Friday")
+    assert len(first) >= 11
+    await env.sync_ok(now=now)
+    # forty days later: one occurrence retires (kept, not deleted), one more enters
+    later = now + 40 * 86400
+    report = await env.sync_ok(now=later)
+    assert report.updated_remote == 1 and report.conflicts == 0
+    assert report.problems == []
+    starts = sorted(s["start_time"] for s in env.schedules() if s["summary"] == "Last Friday")
+    assert set(first) < set(starts)
+    env.server.admin("DELETE", "requests")
+    report = await env.sync_ok(now=later)
+    assert report.writes == 0
+    # an edit in WeCom cannot be written back into an RRULE: the file's version is re-sent
+    target = next(s for s in env.schedules() if s["start_time"] == starts[-1])
+    body = {k: target[k] for k in ("schedule_id", "start_time", "end_time")}
+    env.server.call("/cgi-bin/oa/schedule/update", {"schedule": {**body, "summary": "Edited"}})
+    report = await env.sync_ok(now=later)
+    assert report.updated_remote == 1 and report.updated_local == 0
+    assert "Edited" not in env.summaries()
