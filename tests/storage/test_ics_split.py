@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.storage.ics import SHANGHAI, calendar, vevent
 from wesync.errors import ItemParseError
@@ -93,3 +97,48 @@ def test_broken_structure_names_the_source_and_line(data: bytes, message: str) -
         split_calendar(data, source="/cal/x.ics")
     assert str(caught.value).startswith("/cal/x.ics: ")
     assert message in str(caught.value)
+
+
+SAMPLE = calendar(
+    SHANGHAI,
+    vevent("a", extra=("BEGIN:VALARM", "TRIGGER:-PT5M", "END:VALARM")),
+    vevent("a", recurrence_id="20260112T090000"),
+    "BEGIN:VTODO\r\nUID:t\r\nEND:VTODO\r\n",
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=400))
+def test_any_bytes_split_or_raise_a_parse_error(data: bytes) -> None:
+    try:
+        split = split_calendar(data, source="fuzz.ics")
+    except ItemParseError:
+        return
+    for comp in split.components:
+        assert 0 <= comp.start < comp.end <= len(data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_mangled_calendars_split_or_raise_a_parse_error(data: st.DataObject) -> None:
+    lines = SAMPLE.split(b"\r\n")
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, len(lines) - 1))
+        action = data.draw(st.sampled_from(["drop", "dup", "fold", "junk"]))
+        if action == "drop":
+            del lines[at]
+        elif action == "dup":
+            lines.insert(at, lines[at])
+        elif action == "fold":
+            lines[at : at + 1] = [lines[at][:3], b" " + lines[at][3:]]
+        else:
+            lines.insert(at, data.draw(st.binary(max_size=20)))
+    mangled = b"\r\n".join(lines)
+    try:
+        split = split_calendar(mangled, source="fuzz.ics")
+    except ItemParseError as exc:
+        assert str(exc).startswith("fuzz.ics: ")
+        return
+    spans = [(c.start, c.end) for c in split.components]
+    assert spans == sorted(spans)
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans))
