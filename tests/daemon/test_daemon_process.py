@@ -328,6 +328,8 @@ def test_sigterm_during_a_sync_leaves_a_state_the_next_sync_converges_from(
     assert d.stop() == 0
     assert time.monotonic() - t0 < 10
     assert d.saw("STOPPING", "1")
+    # the sync was in flight when SIGTERM came, and the daemon let it finish its writes
+    assert "for 1 syncs in flight" in d.log()
     time.sleep(2.2)  # let any delayed write the emulator still holds land
     again = wesync(cfg, "sync", "--json")
     assert again.returncode == 0, again.stdout + again.stderr
@@ -466,3 +468,42 @@ def test_json_logs_carry_the_pair(
             proc.wait()
     done = [entry for entry in lines if entry["message"].startswith("sync done")]
     assert done and done[0]["pair"] == "j"
+
+
+def test_usage_errors_exit_2(tmp_path: Path, emulator_server: Any) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[wecom]\nbackend = "emulator"\n[daemon]\ninterval = "soon"\n')
+    result = wesync(bad, "daemon")
+    assert result.returncode == 2
+    assert "interval" in result.stderr
+    (tmp_path / "p").mkdir()
+    no_secret = write_config(
+        tmp_path / "config.toml",
+        url=emulator_server.url,
+        state=tmp_path / "state",
+        pairs={"p": (tmp_path / "p", "wcX")},
+        secret=None,
+    )
+    result = wesync(no_secret, "daemon")
+    assert result.returncode == 2
+    assert "no corpsecret" in result.stderr
+    assert (tmp_path / "state" / "daemon.lock").read_text() == ""
+
+
+def test_daemon_with_the_built_in_emulator(tmp_path: Path, daemons: list[DaemonProcess]) -> None:
+    folder = tmp_path / "cal"
+    folder.mkdir()
+    (folder / "x.ics").write_text(ics("builtin-1", "Built in", "20300501T010000Z"))
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        '[wecom]\nbackend = "emulator"\n[state]\ndir = "state"\n'
+        '[[pairs]]\nname = "demo"\nlocal = "cal"\ncal_id = "wcDEMOCALENDAR"\n'
+    )
+    d = start(daemons, cfg)
+    d.wait_syncs(1)
+    assert d.stop() == 0
+    assert "1 pairs ok" in d.statuses()[-1]
+    quiet = wesync(cfg, "sync", "--json")
+    assert quiet.returncode == 0, quiet.stderr
+    report = json.loads(quiet.stdout)["pairs"][0]
+    assert report["ok"] and report["created_remote"] == 0 and report["created_local"] == 0

@@ -290,3 +290,24 @@ def test_api_calls_from_the_client_counters() -> None:
     s = Stats(Counter({"/cgi-bin/gettoken": 1}), Counter({0: 1}))
     assert api_calls_from_stats(s) == {("/cgi-bin/gettoken", ""): 1}
     assert json.dumps(sorted(api_calls_from_stats(None).items())) == "[]"
+
+
+async def test_single_file_pair_watches_only_its_file(tmp_path: Path, start: Any) -> None:
+    (tmp_path / "cals").mkdir()
+    cfg = parse_config(
+        {
+            "wecom": {"backend": "emulator"},
+            "state": {"dir": str(tmp_path / "state")},
+            "pairs": [{"name": "one", "local": "cals/all.ics", "cal_id": "c"}],
+        },
+        path=tmp_path / "config.toml",
+    )
+    (tmp_path / "cals" / "all.ics").write_text("BEGIN:VCALENDAR\nEND:VCALENDAR\n")
+    r = await start(cfg)
+    await until(lambda: r.runner.count("one") == 1)
+    (tmp_path / "cals" / "other.ics").write_text("x")
+    await asyncio.sleep(0.8)
+    assert r.runner.count("one") == 1
+    (tmp_path / "cals" / "all.ics").write_text("BEGIN:VCALENDAR\nX-A:1\nEND:VCALENDAR\n")
+    await until(lambda: r.runner.count("one") == 2, within=4)
+    await stop(r)

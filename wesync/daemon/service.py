@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
 import signal
@@ -66,8 +67,16 @@ RunnerFactory = Callable[[Config], Awaitable[RunnerHandle]]
 
 async def engine_runner(config: Config) -> RunnerHandle:
     """The real thing: one WeCom client for every pair, and the sync engine."""
+    from wesync.config import Backend
     from wesync.wecom.connect import open_client
 
+    if config.wecom.backend is Backend.EMULATOR:
+        # the built-in emulator starts empty; `wesync sync` creates the pairs'
+        # calendars in it through the engine's seeding hook, and so must we
+        engine = importlib.import_module("wesync.sync.engine")
+        seed = getattr(engine, "seed_emulator", None)
+        if seed is not None:
+            seed(config, list(config.pairs))
     client = open_client(config)
     await client.__aenter__()
     return RunnerHandle(
