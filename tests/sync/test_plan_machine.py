@@ -106,6 +106,15 @@ class SyncMachine(RuleBasedStateMachine):
         self.options = PlanOptions()
         #: the latest content a user wrote on (side, uid) since the last sync
         self.unsynced: dict[tuple[Side, str], str] = {}
+        #: uid -> content both sides held after the last sync
+        self.synced: dict[str, str] = {}
+
+    def _note(self, side: Side, uid: str, content: str) -> None:
+        # an edit back to what was last synced is no change at all
+        if self.synced.get(uid) == content:
+            self.unsynced.pop((side, uid), None)
+        else:
+            self.unsynced[side, uid] = content
 
     @initialize(policy=st.sampled_from(list(ConflictPolicy)))
     def choose_policy(self, policy: ConflictPolicy) -> None:
@@ -114,13 +123,13 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(uid=UIDS, content=CONTENT)
     def edit_local(self, uid: str, content: str) -> None:
         self.world.write_local(uid, content)
-        self.unsynced[Side.LOCAL, uid] = content
+        self._note(Side.LOCAL, uid, content)
 
     @rule(uid=UIDS, content=CONTENT)
     def edit_remote(self, uid: str, content: str) -> None:
         responses = self.world.remote.get(uid, ("", ""))[1]
         self.world.remote[uid] = (content, responses)
-        self.unsynced[Side.REMOTE, uid] = content
+        self._note(Side.REMOTE, uid, content)
 
     @precondition(lambda self: bool(self.world.remote))
     @rule(data=st.data())
@@ -152,6 +161,7 @@ class SyncMachine(RuleBasedStateMachine):
             lost = {k: c for k, c in self.unsynced.items() if c not in contents}
             assert not lost, f"user changes lost: {lost}"
         self.unsynced.clear()
+        self.synced = {u: c for u, (c, _) in self.world.local.items()}
         local, remote = self.world.snapshot()
         again = plan(local, remote, self.world.status, self.options)
         assert not again.actions, f"second sync is not a no-op: {again.actions}"
