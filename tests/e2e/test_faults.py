@@ -178,3 +178,14 @@ async def test_a_quiet_sync_only_lists(env: Env) -> None:
     paths = [r["path"] for r in env.server.admin("GET", "requests")["requests"]]
     assert "/cgi-bin/oa/schedule/get" in paths and writes(env.server) == []
     assert report.writes == 0
+
+
+async def test_full_listing_needs_no_get(env: Env) -> None:
+    env.server.emulator.configure(listing="full")
+    fill(env, 5)
+    await env.sync_ok()
+    env.server.admin("DELETE", "requests")
+    await env.sync_ok()
+    await env.sync_ok()
+    paths = {r["path"] for r in env.server.admin("GET", "requests")["requests"]}
+    assert paths == {LIST}

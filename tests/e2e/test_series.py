@@ -101,3 +101,31 @@ async def test_expanded_series_follows_its_window(env: Env) -> None:
     report = await env.sync_ok(now=later)
     assert report.updated_remote == 1 and report.updated_local == 0
     assert "Edited" not in env.summaries()
+
+
+async def test_lost_answer_to_a_split_is_adopted(env: Env) -> None:
+    env.write("lunch.ics", LUNCH)
+    env.write("series.ics", calendar(SERIES))
+    await env.sync_ok()
+    env.write("series.ics", calendar(SERIES, MOVED))
+    env.fault("/cgi-bin/oa/schedule/update", kind="drop_after_commit", times=1)
+    report = await env.sync()
+    assert not report.ok
+    report = await env.sync_ok()
+    assert any("adopted" in p for p in report.problems)
+    assert env.summaries() == ["Lunch", "Series", "Series (moved)"]
+    await env.assert_quiet()
+
+
+async def test_one_failing_event_does_not_stop_the_others(env: Env) -> None:
+    env.write("lunch.ics", LUNCH)
+    env.write("series.ics", calendar(SERIES))
+    # a summary WeCom refuses (over 128 characters is cut by the translator, so use
+    # an errcode fault on the first add instead)
+    env.fault("/cgi-bin/oa/schedule/add", kind="errcode", errcode=40058, times=1)
+    report = await env.sync()
+    assert not report.ok and report.created_remote == 1
+    assert len(env.summaries()) == 1
+    await env.sync_ok()
+    assert env.summaries() == ["Lunch", "Series"]
+    await env.assert_quiet()
