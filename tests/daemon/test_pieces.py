@@ -135,3 +135,33 @@ def test_set_pairs_keeps_survivors() -> None:
     m.record("a", ok=True, duration=1, error=None)
     m.set_pairs(["a", "c"])
     assert set(m.pairs) == {"a", "c"} and m.pairs["a"].runs_ok == 1
+
+
+def test_log_lines_carry_the_pair(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from wesync.logs import current_pair, setup_logging
+
+    setup_logging(verbosity=0, log_format="text")
+    try:
+        token = current_pair.set("team")
+        logging.getLogger("wesync.test").info("sync done")
+        current_pair.reset(token)
+        logging.getLogger("wesync.test").info("outside", extra={"pair": "other"})
+        logging.getLogger("wesync.test").info("no pair here")
+        err = capsys.readouterr().err.splitlines()
+        assert err[0].endswith("[team] sync done")
+        assert err[1].endswith("[other] outside")
+        assert err[2].endswith(": no pair here")
+        setup_logging(verbosity=0, log_format="json")
+        token = current_pair.set("team")
+        logging.getLogger("wesync.test").info("as json")
+        current_pair.reset(token)
+        import json
+
+        line = json.loads(capsys.readouterr().err.splitlines()[-1])
+        assert line["pair"] == "team" and line["message"] == "as json"
+    finally:
+        root = logging.getLogger()
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
