@@ -1,0 +1,891 @@
+"""The fault-injection soak: random edits on both sides, faults, kills, and an oracle.
+
+Each cycle a simulated user edits the vdir (atomic writes) and another WeCom
+client edits the pair's calendar over the HTTP API, then faults are queued on
+the emulator and `wesync sync --json` runs as a subprocess, sometimes killed
+with SIGKILL at a random moment. Every `check_every` cycles, and at the end,
+the faults stop and two clean syncs must bring both sides to exactly what the
+oracle (tests/soak/model.py) says the user meant, with the second sync
+writing nothing. A checkpoint that finds mismatches records them and starts
+a fresh calendar and folder, so one bug does not hide the ones after it.
+
+Only the emulator's HTTP interface is used (API and /_emulator/*), so the
+same harness drives an emulator in this process or a `wesync emulator`
+process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import icalendar
+
+from tests.soak.model import (
+    CST,
+    DAY,
+    DOMAIN,
+    HOUR,
+    USERS,
+    Entity,
+    Occurrence,
+    Rule,
+    Spec,
+    expected,
+    occurrence,
+    to_ics,
+    to_schedule,
+)
+from wesync.translate import series
+from wesync.translate.canonical import ScheduleDraft
+from wesync.translate.ics import parse_item
+from wesync.translate.options import TranslateOptions
+from wesync.translate.remote import draft_from_schedule
+from wesync.translate.to_wecom import translate_event
+from wesync.wecom.models import Schedule
+
+SCHEDULE = "/cgi-bin/oa/schedule/"
+WRITE_PATHS = ("add", "update", "del", "add_attendees", "del_attendees")
+#: 2027-01-04 00:00 +08:00, a Monday: every event lives after this
+EPOCH0 = int(datetime(2027, 1, 4, tzinfo=CST).timestamp())
+REPO = Path(__file__).resolve().parents[2]
+POLICIES = ("keep-both", "wecom-wins", "local-wins")
+#: (kind, path, extra) faults the next sync may meet
+FAULTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("errcode -1", "get_by_calendar", {"kind": "errcode", "errcode": -1}),
+    ("errcode -1", "get", {"kind": "errcode", "errcode": -1}),
+    ("errcode 45009", "add", {"kind": "errcode", "errcode": 45009}),
+    ("errcode 45009", "update", {"kind": "errcode", "errcode": 45009}),
+    ("errcode 45009", "get_by_calendar", {"kind": "errcode", "errcode": 45009}),
+    ("errcode 42001", "get_by_calendar", {"kind": "errcode", "errcode": 42001}),
+    ("errcode 42001", "add", {"kind": "errcode", "errcode": 42001}),
+    ("errcode 42001", "del", {"kind": "errcode", "errcode": 42001}),
+    ("http 502", "get", {"kind": "http_status", "status": 502}),
+    ("http 502", "update", {"kind": "http_status", "status": 502}),
+    ("http 502", "get_by_calendar", {"kind": "http_status", "status": 502}),
+    ("delay", "get_by_calendar", {"kind": "delay", "seconds": 0.5}),
+    ("delay", "add", {"kind": "delay", "seconds": 0.3}),
+    ("drop_after_commit add", "add", {"kind": "drop_after_commit"}),
+    ("drop_after_commit update", "update", {"kind": "drop_after_commit"}),
+    ("drop_after_commit del", "del", {"kind": "drop_after_commit"}),
+)
+
+
+class SoakError(Exception):
+    """The harness itself cannot go on (the emulator refused a setup call)."""
+
+
+class Api:
+    """The WeCom API and the emulator's administration, as another client uses them."""
+
+    def __init__(self, url: str) -> None:
+        self.http = httpx.Client(base_url=url, timeout=30)
+        self._token: str | None = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    def token(self) -> str:
+        if self._token is None:
+            answer = self.http.get(
+                "/cgi-bin/gettoken",
+                params={"corpid": "wwemulator", "corpsecret": "emulator-secret"},
+            ).json()
+            self._token = str(answer["access_token"])
+        return self._token
+
+    def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        for _ in range(3):
+            answer: dict[str, Any] = self.http.post(
+                path, params={"access_token": self.token()}, json=body
+            ).json()
+            if answer.get("errcode") in (40014, 42001):
+                self._token = None
+                continue
+            return answer
+        return answer
+
+    def ok(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer = self.call(path, body)
+        if answer.get("errcode") != 0:
+            raise SoakError(f"{path} {body}: {answer}")
+        return answer
+
+    def admin(self, method: str, action: str, body: Any = None) -> dict[str, Any]:
+        response = self.http.request(method, f"/_emulator/{action}", json=body)
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+    def pending_faults(self) -> list[dict[str, Any]]:
+        return list(self.admin("GET", "state").get("faults", []))
+
+    def drain_faults(self) -> None:
+        """Use up queued faults with calls that cannot change anything (invalid bodies)."""
+        for _ in range(200):
+            pending = self.pending_faults()
+            if not pending:
+                return
+            for fault in pending:
+                # drop_after_commit closes the connection: that is the fault used up
+                with contextlib.suppress(httpx.HTTPError):
+                    self.http.post(
+                        fault["path"], params={"access_token": self.token()}, json={}, timeout=10
+                    )
+        raise SoakError("faults could not be drained")
+
+    def schedules(self, cal_id: str) -> list[dict[str, Any]]:
+        """Every live schedule of the calendar, in full (get), in listing order."""
+        ids: list[str] = []
+        offset = 0
+        while True:
+            page = self.ok(
+                SCHEDULE + "get_by_calendar", {"cal_id": cal_id, "offset": offset, "limit": 1000}
+            )["schedule_list"]
+            ids += [s["schedule_id"] for s in page if s.get("status") != 1]
+            if len(page) < 1000:
+                break
+            offset += 1000
+        out: list[dict[str, Any]] = []
+        for i in range(0, len(ids), 1000):
+            got = self.ok(SCHEDULE + "get", {"schedule_id_list": ids[i : i + 1000]})
+            out += [s for s in got["schedule_list"] if s.get("status") != 1]
+        return out
+
+    def writes(self) -> list[str]:
+        log = self.admin("GET", "requests")["requests"]
+        return [
+            r["path"]
+            for r in log
+            if r["path"].startswith(SCHEDULE) and r["path"].rsplit("/", 1)[1] in WRITE_PATHS
+        ]
+
+
+@dataclass
+class SyncRun:
+    returncode: int
+    killed: bool
+    report: dict[str, Any] | None
+    stderr: str
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        pairs = (self.report or {}).get("pairs") or [{}]
+        return self.returncode == 0 and all(p.get("ok") for p in pairs)
+
+
+@dataclass
+class Figures:
+    cycles: int = 0
+    syncs: int = 0
+    syncs_ok: int = 0
+    kills: int = 0
+    checkpoints: int = 0
+    restarts: int = 0
+    faults: Counter[str] = field(default_factory=Counter)
+    operations: Counter[str] = field(default_factory=Counter)
+    #: (cycle, description), each distinct description once
+    mismatches: list[tuple[int, str]] = field(default_factory=list)
+    crashes: list[tuple[int, str]] = field(default_factory=list)
+
+    def text(self) -> str:
+        lines = [
+            f"cycles: {self.cycles}",
+            f"syncs: {self.syncs} (ok {self.syncs_ok}, killed {self.kills})",
+            f"kills: {self.kills}",
+            f"checkpoints: {self.checkpoints} (fresh starts after a mismatch: {self.restarts})",
+            f"faults injected: {sum(self.faults.values())}",
+        ]
+        lines += [f"  {kind}: {n}" for kind, n in sorted(self.faults.items())]
+        lines.append(
+            "user operations: " + ", ".join(f"{k} {n}" for k, n in sorted(self.operations.items()))
+        )
+        lines.append(f"crashes: {len(self.crashes)}")
+        lines += [f"  cycle {c}: {text}" for c, text in self.crashes]
+        lines.append(f"mismatches: {len(self.mismatches)}")
+        lines += [f"  cycle {c}: {text}" for c, text in self.mismatches]
+        return "\n".join(lines)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _fmt(o: Occurrence) -> str:
+    when = datetime.fromtimestamp(o[3], CST).strftime("%Y-%m-%d %H:%M")
+    return f"{o[0]!r} at {when} ({(o[4] - o[3]) // 60} min{', all day' if o[5] else ''})"
+
+
+def _draft_occurrences(draft: ScheduleDraft) -> list[Occurrence]:
+    spec = Spec(
+        summary=draft.summary,
+        start=draft.start_time,
+        duration=draft.end_time - draft.start_time,
+        all_day=draft.is_whole_day,
+        description=draft.description,
+        location=draft.location,
+        attendees=draft.attendees,
+    )
+    rec = draft.recurrence
+    if rec is None:
+        return [occurrence(spec, draft.start_time)]
+    horizon = EPOCH0 + 4 * 365 * DAY  # a forever series is a bug; show it, but finitely
+    return [
+        occurrence(spec, t)
+        for t in series.occurrences(draft.start_time, rec, end=horizon)
+        if t not in rec.exclude_times
+    ]
+
+
+def _diff(name_a: str, a: Counter[Any], name_b: str, b: Counter[Any], show: Any) -> list[str]:
+    out = []
+    for item, n in sorted((a - b).items(), key=lambda kv: str(kv[0])):
+        out.append(f"{show(item)}: {n}x in {name_a} only")
+    for item, n in sorted((b - a).items(), key=lambda kv: str(kv[0])):
+        out.append(f"{show(item)}: {n}x in {name_b} only")
+    return out
+
+
+class Soak:
+    """One soak run against the emulator at `url`, in `workdir`."""
+
+    def __init__(
+        self,
+        url: str,
+        workdir: Path,
+        *,
+        seed: int,
+        policy: str = "keep-both",
+        kill_probability: float = 0.25,
+        fault_probability: float = 0.6,
+        conflict_probability: float = 0.2,
+        check_every: int = 25,
+        log: Any = None,
+    ) -> None:
+        if policy not in POLICIES:
+            raise ValueError(f"policy must be one of {POLICIES}")
+        self.url = url
+        self.api = Api(url)
+        self.workdir = workdir
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.policy = policy
+        self.kill_probability = kill_probability
+        self.fault_probability = fault_probability
+        self.conflict_probability = conflict_probability
+        self.check_every = check_every
+        self.log = log or (lambda _msg: None)
+        self.figures = Figures()
+        self.entities: dict[int, Entity] = {}
+        self.next_key = 0
+        self.version = 0
+        self.generation = 0
+        self.cal_id = ""
+        self.local = workdir / "none"
+        self.config = workdir / "none.toml"
+        self.cycle_no = 0
+
+    # --- setup -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """A fresh calendar, folder, status database and population, then a clean sync."""
+        self.generation += 1
+        self.entities = {}
+        self.api.drain_faults()
+        self.cal_id = self.api.ok(
+            "/cgi-bin/oa/calendar/add",
+            {"calendar": {"summary": f"soak {self.generation}", "color": "#3030FF"}},
+        )["cal_id"]
+        base = self.workdir / f"gen{self.generation}"
+        if base.exists():
+            shutil.rmtree(base)
+        base.mkdir(parents=True)
+        self.local = base / "calendar"
+        self.local.mkdir()
+        self.config = base / "wesync.toml"
+        self.config.write_text(
+            "[wecom]\n"
+            'corpid = "wwemulator"\n'
+            'corpsecret = "emulator-secret"\n'
+            f'base_url = "{self.url}"\n'
+            "[state]\n"
+            f'dir = "{base / "state"}"\n'
+            "[[pairs]]\n"
+            'name = "soak"\n'
+            f'local = "{self.local}"\n'
+            f'cal_id = "{self.cal_id}"\n'
+            f'conflict = "{self.policy}"\n'
+            f'user_domain = "{DOMAIN}"\n'
+        )
+        self.config.chmod(0o600)
+        for _ in range(8):
+            self._local_create()
+        for _ in range(4):
+            self._remote_create()
+        run = self.sync()
+        if not run.ok:
+            raise SoakError(f"the first sync failed: {run.report} {run.stderr[-2000:]}")
+        self._all_clean()
+
+    def close(self) -> None:
+        self.api.close()
+
+    # --- the oracle's bookkeeping ---------------------------------------------------------
+
+    def _summary(self, key: int, part: str = "") -> str:
+        self.version += 1
+        return f"ev{key}{part} #{self.version}"
+
+    def _new_key(self) -> int:
+        self.next_key += 1
+        return self.next_key
+
+    def _all_clean(self) -> None:
+        for e in self.entities.values():
+            e.dirty_local = e.dirty_remote = False
+
+    def _random_spec(self, key: int) -> Spec:
+        rng = self.rng
+        day = EPOCH0 + rng.randrange(0, 300) * DAY
+        if rng.random() < 0.15:
+            return Spec(
+                summary=self._summary(key),
+                start=day,
+                duration=DAY * rng.choice((1, 2)),
+                all_day=True,
+                description=rng.choice(("", "all day")),
+            )
+        start = day + rng.randrange(8, 19) * HOUR
+        spec = Spec(
+            summary=self._summary(key),
+            start=start,
+            duration=rng.choice((30, 60, 90)) * 60,
+            description=rng.choice(("", "agenda", "line one\nline two")),
+            location=rng.choice(("", "Room 1", "Beijing, 3F")),
+        )
+        if rng.random() < 0.3:
+            spec.attendees = tuple(sorted(rng.sample(USERS, rng.randint(1, 2))))
+        if rng.random() < 0.5:
+            freq = rng.choice(("DAILY", "WEEKLY"))
+            interval = rng.randint(1, 3)
+            rule = Rule(freq=freq, interval=interval, until=0)
+            rule.until = start + rule.step * rng.randint(3, 10)
+            spec.rule = rule
+        return spec
+
+    # --- finding things on each side ------------------------------------------------------
+
+    def _local_index(self) -> dict[str, tuple[Path, str]]:
+        """Master SUMMARY -> (file, UID), read with icalendar (not wesync)."""
+        index: dict[str, tuple[Path, str]] = {}
+        for path in sorted(self.local.glob("*.ics")):
+            try:
+                cal = icalendar.Calendar.from_ical(path.read_bytes())
+            except ValueError:
+                continue
+            for event in cal.walk("VEVENT"):
+                if "RECURRENCE-ID" not in event:
+                    index.setdefault(str(event.get("SUMMARY", "")), (path, str(event["UID"])))
+        return index
+
+    def _remote_index(self) -> dict[str, list[dict[str, Any]]]:
+        index: dict[str, list[dict[str, Any]]] = {}
+        for s in self.api.schedules(self.cal_id):
+            index.setdefault(s.get("summary", ""), []).append(s)
+        return index
+
+    # --- user operations: local -------------------------------------------------------------
+
+    def _local_create(self) -> None:
+        key = self._new_key()
+        entity = Entity(key=key, master=self._random_spec(key), dirty_local=True)
+        self.entities[key] = entity
+        _write_atomic(self.local / f"soak-{key}.ics", to_ics(f"soak-{key}@example.com", entity))
+        self.figures.operations["local create"] += 1
+
+    def _local_write(self, entity: Entity, index: dict[str, tuple[Path, str]], old: str) -> bool:
+        found = index.get(old)
+        if found is None:
+            return False
+        path, uid = found
+        _write_atomic(path, to_ics(uid, entity))
+        entity.dirty_local = True
+        return True
+
+    def _edited(self, entity: Entity) -> Entity:
+        """A copy of `entity` with a user edit of its master (content, maybe the time)."""
+        rng = self.rng
+        twin = entity.clone(entity.key)
+        m = twin.master
+        m.summary = self._summary(entity.key)
+        if rng.random() < 0.3:
+            m.description = rng.choice(("", "new agenda", "moved\nplease note"))
+        if rng.random() < 0.3:
+            m.location = rng.choice(("", "Room 2", "Shanghai"))
+        if not m.all_day and not twin.overrides and not m.exdates and rng.random() < 0.4:
+            shift = rng.choice((-2, -1, 1, 2, 24, 48)) * HOUR
+            m.start += shift
+            if m.rule is not None:
+                m.rule.until += shift
+        return twin
+
+    def _series_change(self, entity: Entity, *, remote: bool) -> tuple[Entity, str] | None:
+        """A copy with one change to the series, and what kind of change it is."""
+        rng = self.rng
+        m = entity.master
+        if m.rule is None:
+            return None
+        free = entity.free_starts()
+        twin = entity.clone(entity.key)
+        tm = twin.master
+        assert tm.rule is not None
+        choice = rng.random()
+        if choice < 0.3 and len(free) > 2:
+            tm.exdates.add(rng.choice(free[1:]))
+            return twin, "exdate"
+        if choice < 0.55 and len(free) > 2 and not remote:
+            rid = rng.choice(free[1:])
+            twin.overrides[rid] = Spec(
+                summary=self._summary(entity.key, "R"),
+                start=rid + rng.choice((0, 1, 2, 24)) * HOUR,
+                duration=m.duration,
+                attendees=m.attendees,
+                responses=dict(m.responses),
+            )
+            return twin, "override add"
+        if choice < 0.7 and twin.overrides:
+            rid = rng.choice(sorted(twin.overrides))
+            o = twin.overrides[rid]
+            o.summary = self._summary(entity.key, "R")
+            o.start = rid + rng.choice((0, 1, 3)) * HOUR
+            return twin, "override edit"
+        if choice < 0.85 and not twin.overrides and not tm.exdates:
+            tm.rule.interval = rng.choice([i for i in (1, 2, 3) if i != tm.rule.interval])
+            tm.rule.until = tm.start + tm.rule.step * rng.randint(2, 8)
+            tm.summary = self._summary(entity.key)
+            return twin, "interval"
+        # UNTIL: never before an exclusion or override, so none becomes meaningless
+        floor = max([tm.start + tm.rule.step, *tm.exdates, *twin.overrides])
+        choices = [t for t in range(floor, tm.start + tm.rule.step * 12 + 1, tm.rule.step)]
+        choices = [t for t in choices if t != tm.rule.until] or [floor]
+        tm.rule.until = rng.choice(choices)
+        tm.summary = self._summary(entity.key)
+        return twin, "until"
+
+    # --- user operations: remote ----------------------------------------------------------
+
+    def _remote_create(self) -> None:
+        key = self._new_key()
+        spec = self._random_spec(key)
+        self.api.ok(SCHEDULE + "add", {"schedule": to_schedule(spec, cal_id=self.cal_id)})
+        self.entities[key] = Entity(key=key, master=spec, dirty_remote=True)
+        self.figures.operations["remote create"] += 1
+
+    def _remote_put(
+        self, entity: Entity, new: Entity, index: dict[str, list[dict[str, Any]]]
+    ) -> bool:
+        """Make WeCom hold `new` where it held `entity` (same overrides), as a client would."""
+        found = index.get(entity.master.summary)
+        if not found:
+            return False
+        sid = found[0]["schedule_id"]
+        body = {"schedule_id": sid, **to_schedule(new.master)}
+        self.api.ok(SCHEDULE + "update", {"schedule": body})
+        for x in sorted(new.master.exdates - entity.master.exdates):
+            self.api.ok(SCHEDULE + "del", {"schedule_id": sid, "op_mode": 1, "op_start_time": x})
+        for rid, o in new.overrides.items():
+            before = entity.overrides.get(rid)
+            if before is not None and before != o:
+                hit = index.get(before.summary)
+                if not hit:
+                    return False
+                body = {"schedule_id": hit[0]["schedule_id"], **to_schedule(o)}
+                self.api.ok(SCHEDULE + "update", {"schedule": body})
+        new.dirty_remote = True
+        return True
+
+    def _remote_delete(self, entity: Entity, index: dict[str, list[dict[str, Any]]]) -> bool:
+        found = [index.get(s) for s in entity.summaries()]
+        if not all(found):
+            return False
+        for hit in reversed(found):  # overrides first, the series last
+            assert hit is not None
+            self.api.ok(SCHEDULE + "del", {"schedule_id": hit[0]["schedule_id"]})
+        return True
+
+    def _remote_split(self, entity: Entity, index: dict[str, list[dict[str, Any]]]) -> bool:
+        """'Only this occurrence' edited in WeCom: a new single schedule, the series excludes it."""
+        free = entity.free_starts()
+        found = index.get(entity.master.summary)
+        if len(free) < 3 or not found:
+            return False
+        at = self.rng.choice(free[1:])
+        key = self._new_key()
+        single = Spec(
+            summary=self._summary(key),
+            start=at + self.rng.choice((0, 1, 2)) * HOUR,
+            duration=entity.master.duration,
+        )
+        body = {"schedule_id": found[0]["schedule_id"], **to_schedule(single)}
+        self.api.ok(SCHEDULE + "update", {"schedule": body, "op_mode": 1, "op_start_time": at})
+        entity.master.exdates.add(at)
+        entity.dirty_remote = True
+        self.entities[key] = Entity(key=key, master=single, dirty_remote=True)
+        return True
+
+    def _respond(self, entity: Entity, index: dict[str, list[dict[str, Any]]]) -> bool:
+        found = index.get(entity.master.summary)
+        if not entity.master.attendees or not found:
+            return False
+        user = self.rng.choice(entity.master.attendees)
+        status = self.rng.choice([s for s in (1, 2, 4) if s != entity.master.responses.get(user)])
+        self.api.admin(
+            "POST",
+            "respond",
+            {"schedule_id": found[0]["schedule_id"], "userid": user, "response_status": status},
+        )
+        entity.master.responses[user] = status
+        entity.dirty_remote = True
+        return True
+
+    # --- one cycle ---------------------------------------------------------------------------
+
+    def mutate(self) -> None:
+        rng = self.rng
+        self.api.drain_faults()
+        local = self._local_index()
+        remote = self._remote_index()
+        if rng.random() < self.conflict_probability:
+            self._conflict(local, remote)
+        for _ in range(rng.randint(1, 4)):
+            self._one_operation(local, remote)
+
+    def _pick(self, *, side: str, series_only: bool = False) -> Entity | None:
+        choices = [
+            e
+            for e in self.entities.values()
+            if not (e.dirty_remote if side == "local" else e.dirty_local)
+            and (not series_only or e.master.rule is not None)
+        ]
+        return self.rng.choice(choices) if choices else None
+
+    def _one_operation(
+        self, local: dict[str, tuple[Path, str]], remote: dict[str, list[dict[str, Any]]]
+    ) -> None:
+        rng = self.rng
+        side = rng.choice(("local", "remote"))
+        population = len(self.entities)
+        roll = rng.random()
+        create_p = 0.35 if population < 12 else (0.05 if population > 30 else 0.15)
+        delete_p = create_p + (0.02 if population < 8 else (0.25 if population > 30 else 0.1))
+        if roll < create_p:
+            self._local_create() if side == "local" else self._remote_create()
+            return
+        if roll < delete_p:
+            target = self._pick(side=side)
+            if target is None:
+                return
+            if side == "local":
+                found = local.get(target.master.summary)
+                if found is None:
+                    return
+                found[0].unlink()
+                local.pop(target.master.summary)
+            elif not self._remote_delete(target, remote):
+                return
+            del self.entities[target.key]
+            self.figures.operations[f"{side} delete"] += 1
+            return
+        if roll < delete_p + 0.35:
+            target = self._pick(side=side, series_only=True)
+            if target is None:
+                return
+            if side == "remote" and rng.random() < 0.3:
+                if self._remote_split(target, remote):
+                    self.figures.operations["remote split"] += 1
+                return
+            changed = self._series_change(target, remote=side == "remote")
+            if changed is None:
+                return
+            new, kind = changed
+        elif side == "remote" and roll < delete_p + 0.45:
+            target = self._pick(side="remote")
+            if target is not None and self._respond(target, remote):
+                self.figures.operations["remote respond"] += 1
+            return
+        else:
+            target = self._pick(side=side)
+            if target is None:
+                return
+            new, kind = self._edited(target), "edit"
+        if side == "local":
+            done = self._local_write(new, local, target.master.summary)
+        else:
+            done = self._remote_put(target, new, remote)
+        if done:
+            self.entities[target.key] = new
+            self.figures.operations[f"{side} {kind}"] += 1
+
+    def _conflict(
+        self, local: dict[str, tuple[Path, str]], remote: dict[str, list[dict[str, Any]]]
+    ) -> None:
+        """The same event changed on both sides before a sync: the pair's policy decides."""
+        rng = self.rng
+        clean = [e for e in self.entities.values() if not e.dirty and not e.overrides]
+        if not clean:
+            return
+        target = rng.choice(clean)
+        found = local.get(target.master.summary)
+        if found is None or not remote.get(target.master.summary):
+            return
+        kind = rng.choice(("edit/edit", "edit/edit", "delete/edit", "edit/delete"))
+        mine, theirs = self._edited(target), self._edited(target)
+        if kind == "delete/edit":
+            found[0].unlink()
+            self._remote_put(target, theirs, remote)
+            winner = theirs
+        elif kind == "edit/delete":
+            _write_atomic(found[0], to_ics(found[1], mine))
+            self._remote_delete(target, remote)
+            winner = mine
+        else:
+            _write_atomic(found[0], to_ics(found[1], mine))
+            self._remote_put(target, theirs, remote)
+            winner = mine if self.policy == "local-wins" else theirs
+            if self.policy == "keep-both":
+                copy = mine.clone(self._new_key())
+                copy.dirty_local = copy.dirty_remote = True
+                self.entities[copy.key] = copy
+        winner.dirty_local = winner.dirty_remote = True
+        self.entities[target.key] = winner
+        local.pop(target.master.summary, None)
+        remote.pop(target.master.summary, None)
+        self.figures.operations[f"conflict {kind}"] += 1
+
+    def inject_faults(self) -> None:
+        if self.rng.random() >= self.fault_probability:
+            return
+        for _ in range(self.rng.randint(1, 3)):
+            kind, path, extra = self.rng.choice(FAULTS)
+            self.api.admin("POST", "faults", {"path": SCHEDULE + path, "times": 1, **extra})
+            self.figures.faults[kind] += 1
+
+    def sync(self, *, kill_after: float | None = None) -> SyncRun:
+        began = time.monotonic()
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wesync", "-c", str(self.config), "sync", "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=self.workdir,
+        )
+        killed = False
+        if kill_after is not None:
+            try:
+                proc.wait(timeout=kill_after)
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGKILL)
+                killed = True
+        out, err = proc.communicate(timeout=600)
+        report = None
+        if not killed:
+            try:
+                report = json.loads(out.decode() or "null")
+            except ValueError:
+                report = None
+        self.figures.syncs += 1
+        run = SyncRun(
+            proc.returncode, killed, report, err.decode(errors="replace"), time.monotonic() - began
+        )
+        if killed:
+            self.figures.kills += 1
+        elif run.ok:
+            self.figures.syncs_ok += 1
+        if not killed and (run.returncode not in (0, 1) or report is None):
+            tail = run.stderr.strip().splitlines()[-3:]
+            self.figures.crashes.append(
+                (self.cycle_no, f"exit {run.returncode}: {' | '.join(tail)}")
+            )
+        return run
+
+    def cycle(self) -> None:
+        self.cycle_no += 1
+        self.figures.cycles += 1
+        self.mutate()
+        self.inject_faults()
+        kill = self.rng.random() < self.kill_probability
+        run = self.sync(kill_after=self.rng.uniform(0.15, 0.8) if kill else None)
+        if run.ok:
+            self._all_clean()
+        self.log(
+            f"cycle {self.cycle_no}: {len(self.entities)} events, "
+            f"{'killed' if run.killed else ('ok' if run.ok else 'failed')} "
+            f"in {run.seconds:.2f}s"
+        )
+
+    # --- the check ---------------------------------------------------------------------------
+
+    def checkpoint(self) -> list[str]:
+        """Faults off, two clean syncs, then both sides against the oracle."""
+        self.figures.checkpoints += 1
+        self.api.drain_faults()
+        problems: list[str] = []
+        first = self.sync()
+        if not first.ok:
+            problems.append(f"first clean sync not ok: {self._why(first)}")
+        self.api.admin("DELETE", "requests")
+        mtimes = {p.name: p.stat().st_mtime_ns for p in self.local.iterdir()}
+        second = self.sync()
+        if not second.ok:
+            problems.append(f"second clean sync not ok: {self._why(second)}")
+        writes = self.api.writes()
+        if writes:
+            problems.append(f"second clean sync made {len(writes)} WeCom writes: {writes}")
+        pairs = (second.report or {}).get("pairs") or [{}]
+        counts = {
+            k: v
+            for k, v in pairs[0].items()
+            if isinstance(v, int) and not isinstance(v, bool) and v
+        }
+        if counts:
+            problems.append(f"second clean sync reported work: {counts}")
+        after = {p.name: p.stat().st_mtime_ns for p in self.local.iterdir()}
+        if after != mtimes:
+            changed = sorted(set(after.items()) ^ set(mtimes.items()))
+            problems.append(f"second clean sync touched files: {sorted({n for n, _ in changed})}")
+        problems += self.compare()
+        if problems:
+            for p in problems:
+                self.figures.mismatches.append(
+                    (self.cycle_no, f"[seed {self.seed} gen {self.generation}] {p}")
+                )
+            self.figures.restarts += 1
+            self.start()
+        else:
+            self._all_clean()
+        return problems
+
+    @staticmethod
+    def _why(run: SyncRun) -> str:
+        if run.report:
+            return "; ".join(str(p.get("error")) for p in run.report.get("pairs", []))
+        return f"exit {run.returncode}: {run.stderr.strip()[-500:]}"
+
+    def compare(self) -> list[str]:
+        problems: list[str] = []
+        options = TranslateOptions(user_domain=DOMAIN)
+        now = int(time.time())
+        # the files, through wesync's translator
+        local_digests: Counter[str] = Counter()
+        local_occ: Counter[Occurrence] = Counter()
+        names: dict[str, str] = {}
+        uids: dict[str, list[str]] = {}
+        partstats: dict[str, dict[str, str]] = {}
+        for path in sorted(self.local.glob("*.ics")):
+            try:
+                parsed = parse_item(path.read_bytes(), where=str(path))
+            except Exception as exc:  # any failure to read it is a finding
+                problems.append(f"{path.name} does not parse: {exc}")
+                continue
+            uids.setdefault(parsed.uid, []).append(path.name)
+            for event in parsed.events:
+                part = {
+                    str(a).split(":", 1)[-1].split("@")[0]: str(a.params.get("PARTSTAT", ""))
+                    for a in _props(event, "ATTENDEE")
+                }
+                partstats[str(event.get("SUMMARY", ""))] = part
+            translation = translate_event(parsed, options=options, now=now)
+            for draft in translation.slots.values():
+                local_digests[draft.content_digest()] += 1
+                names[draft.content_digest()] = f"{draft.summary!r} ({path.name})"
+                local_occ.update(_draft_occurrences(draft))
+        for uid, files in uids.items():
+            if len(files) > 1:
+                problems.append(f"UID {uid} in {len(files)} files: {files}")
+        # WeCom, read as another client
+        remote_digests: Counter[str] = Counter()
+        remote_occ: Counter[Occurrence] = Counter()
+        responses: dict[str, dict[str, int]] = {}
+        for raw in self.api.schedules(self.cal_id):
+            draft = draft_from_schedule(Schedule.from_api(raw))
+            remote_digests[draft.content_digest()] += 1
+            names.setdefault(
+                draft.content_digest(), f"{draft.summary!r} (schedule {raw['schedule_id']})"
+            )
+            remote_occ.update(_draft_occurrences(draft))
+            responses[draft.summary] = dict(draft.responses)
+        want = expected(self.entities)
+        problems += [
+            f"canonical form: {line}"
+            for line in _diff(
+                "the files", local_digests, "WeCom", remote_digests, lambda d: names.get(d, d)
+            )
+        ]
+        problems += [
+            f"oracle vs WeCom: {line}"
+            for line in _diff("the oracle", want, "WeCom", remote_occ, _fmt)
+        ]
+        problems += [
+            f"oracle vs files: {line}"
+            for line in _diff("the oracle", want, "the files", local_occ, _fmt)
+        ]
+        problems += self._compare_responses(partstats, responses)
+        return problems
+
+    def _compare_responses(
+        self, partstats: dict[str, dict[str, str]], responses: dict[str, dict[str, int]]
+    ) -> list[str]:
+        from tests.soak.model import PARTSTAT
+
+        problems = []
+        for e in self.entities.values():
+            for spec in [e.master, *e.overrides.values()]:
+                for user, status in spec.responses.items():
+                    if responses.get(spec.summary, {}).get(user) != status:
+                        problems.append(f"WeCom lost {user}'s answer {status} on {spec.summary!r}")
+                    if partstats.get(spec.summary, {}).get(user) != PARTSTAT[status]:
+                        got = partstats.get(spec.summary, {}).get(user)
+                        problems.append(
+                            f"the file has PARTSTAT {got} for {user} on {spec.summary!r}, "
+                            f"WeCom's answer is {PARTSTAT[status]}"
+                        )
+        return problems
+
+    # --- the whole run -------------------------------------------------------------------------
+
+    def run(self, cycles: int) -> Figures:
+        self.start()
+        for i in range(1, cycles + 1):
+            self.cycle()
+            if i % self.check_every == 0 or i == cycles:
+                for problem in self.checkpoint():
+                    self.log(f"MISMATCH after cycle {self.cycle_no}: {problem}")
+        return self.figures
+
+
+def _props(event: icalendar.Event, name: str) -> Iterable[Any]:
+    value = event.get(name)
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+__all__ = ["Figures", "Soak", "SoakError"]
