@@ -97,9 +97,20 @@ async def run_pair(
         if not dry_run:
             _save_result(db, report)
         db.close()
-    for message in report.problems:
-        log.warning("%s: %s", pair.name, message)
+    _log_problems(pair.name, report.problems)
     return report
+
+
+#: problems logged one by one per run; the rest are counted (a first sync of a big
+#: folder can have thousands, and they are all in the report)
+LOGGED_PROBLEMS = 20
+
+
+def _log_problems(name: str, problems: list[str]) -> None:
+    for message in problems[:LOGGED_PROBLEMS]:
+        log.warning("%s: %s", name, message)
+    if len(problems) > LOGGED_PROBLEMS:
+        log.warning("%s: and %d more problems like these", name, len(problems) - LOGGED_PROBLEMS)
 
 
 def _save_result(db: StatusDB, report: PairReport) -> None:
