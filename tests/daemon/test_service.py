@@ -311,3 +311,43 @@ async def test_single_file_pair_watches_only_its_file(tmp_path: Path, start: Any
     (tmp_path / "cals" / "all.ics").write_text("BEGIN:VCALENDAR\nX-A:1\nEND:VCALENDAR\n")
     await until(lambda: r.runner.count("one") == 2, within=4)
     await stop(r)
+
+
+async def test_reload_reconnects_on_new_wecom_settings_and_reschedules_intervals(
+    tmp_path: Path,
+) -> None:
+    runner = FakeRunner()
+    opened: list[Config] = []
+    closed: list[Config] = []
+
+    async def factory(cfg: Config) -> RunnerHandle:
+        opened.append(cfg)
+
+        async def close() -> None:
+            closed.append(cfg)
+
+        return RunnerHandle(run=runner, close=close)
+
+    first = make_config(tmp_path, ["a"], interval=60)
+    second = parse_config(
+        {
+            "wecom": {"backend": "emulator", "rate_limit": 100},
+            "state": {"dir": str(tmp_path / "state")},
+            "daemon": {"interval": 120},
+            "pairs": [{"name": "a", "local": "a", "cal_id": "cal-a"}],
+        },
+        path=tmp_path / "config.toml",
+    )
+    daemon = Daemon(first, load_config=lambda: second, runner_factory=factory, debounce=0.2)
+    task = asyncio.create_task(daemon.run())
+    await asyncio.wait_for(daemon.ready.wait(), 5)
+    await until(lambda: runner.count("a") == 1)
+    await daemon.reload()
+    assert [c.wecom.rate_limit for c in opened] == [6000, 100]
+    job = daemon.scheduler.get_job("a")  # type: ignore[union-attr]
+    assert job.trigger.interval.total_seconds() == 120
+    assert daemon.metrics.interval == 120
+    assert runner.count("a") == 1  # the pair itself did not change
+    daemon.request_stop()
+    assert await asyncio.wait_for(task, 10) == 0
+    assert sorted(c.wecom.rate_limit for c in closed) == [100, 6000]
