@@ -419,6 +419,7 @@ class Soak:
         self.entities[key] = entity
         _write_atomic(self.local / f"soak-{key}.ics", to_ics(f"soak-{key}@example.com", entity))
         self.figures.operations["local create"] += 1
+        self.log(f"  local create: {entity.master.summary!r} {_shape(entity.master)}")
 
     def _local_write(self, entity: Entity, index: dict[str, tuple[Path, str]], old: str) -> bool:
         found = index.get(old)
@@ -497,6 +498,7 @@ class Soak:
         self.api.ok(SCHEDULE + "add", {"schedule": to_schedule(spec, cal_id=self.cal_id)})
         self.entities[key] = Entity(key=key, master=spec, dirty_remote=True)
         self.figures.operations["remote create"] += 1
+        self.log(f"  remote create: {spec.summary!r} {_shape(spec)}")
 
     def _remote_put(
         self, entity: Entity, new: Entity, index: dict[str, list[dict[str, Any]]]
@@ -612,6 +614,7 @@ class Soak:
                 return
             del self.entities[target.key]
             self.figures.operations[f"{side} delete"] += 1
+            self.log(f"  {side} delete: {target.master.summary!r}")
             return
         if roll < delete_p + 0.35:
             target = self._pick(side=side, series_only=True)
@@ -620,6 +623,7 @@ class Soak:
             if side == "remote" and rng.random() < 0.3:
                 if self._remote_split(target, remote):
                     self.figures.operations["remote split"] += 1
+                    self.log(f"  remote split: {target.master.summary!r}")
                 return
             changed = self._series_change(target, remote=side == "remote")
             if changed is None:
@@ -642,6 +646,7 @@ class Soak:
         if done:
             self.entities[target.key] = new
             self.figures.operations[f"{side} {kind}"] += 1
+            self.log(f"  {side} {kind}: {target.master.summary!r} -> {new.master.summary!r}")
 
     def _conflict(
         self, local: dict[str, tuple[Path, str]], remote: dict[str, list[dict[str, Any]]]
@@ -678,6 +683,10 @@ class Soak:
         local.pop(target.master.summary, None)
         remote.pop(target.master.summary, None)
         self.figures.operations[f"conflict {kind}"] += 1
+        self.log(
+            f"  conflict {kind}: {target.master.summary!r} -> local {mine.master.summary!r}, "
+            f"WeCom {theirs.master.summary!r}, kept {winner.master.summary!r}"
+        )
 
     def inject_faults(self) -> None:
         if self.rng.random() >= self.fault_probability:
@@ -686,6 +695,7 @@ class Soak:
             kind, path, extra = self.rng.choice(FAULTS)
             self.api.admin("POST", "faults", {"path": SCHEDULE + path, "times": 1, **extra})
             self.figures.faults[kind] += 1
+            self.log(f"  fault: {kind} on {path}")
 
     def sync(self, *, kill_after: float | None = None) -> SyncRun:
         began = time.monotonic()
@@ -879,6 +889,12 @@ class Soak:
                 for problem in self.checkpoint():
                     self.log(f"MISMATCH after cycle {self.cycle_no}: {problem}")
         return self.figures
+
+
+def _shape(spec: Spec) -> str:
+    when = datetime.fromtimestamp(spec.start, CST).strftime("%Y-%m-%d %H:%M")
+    rule = f" {spec.rule}" if spec.rule else ""
+    return f"at {when} for {spec.duration // 60} min{' all day' if spec.all_day else ''}{rule}"
 
 
 def _props(event: icalendar.Event, name: str) -> Iterable[Any]:
