@@ -235,7 +235,10 @@ def test_interrupted_push_is_redone_not_read_as_a_conflict() -> None:
     assert kind(action) == ("Update", Side.REMOTE)
     # interrupted before anything reached WeCom
     action = one(L(D2), None, S(EMPTY_DIGEST, EMPTY_DIGEST, pending=Side.REMOTE))
-    assert kind(action) == ("Update", Side.REMOTE)
+    assert kind(action) == ("Create", Side.REMOTE)
+    # interrupted while creating the file, then WeCom deleted the event
+    action = one(L(D2), None, S(EMPTY_DIGEST, EMPTY_DIGEST, pending=Side.LOCAL))
+    assert kind(action) == ("Delete", Side.LOCAL)
 
 
 def test_interrupted_pull_is_redone() -> None:

@@ -121,8 +121,14 @@ def decide(
     if loc is not None and loc.skipped:
         # Never read "cannot express it" as "deleted": WeCom's copy stays as it was.
         return Skip(uid=uid, reason="recurrence WeCom cannot express (fallback = skip)")
-    if rem is None and st is not None and st.remote_digest == EMPTY_DIGEST:
-        # WeCom held no schedule for it last time either (e.g. a cancelled master).
+    if (
+        rem is None
+        and st is not None
+        and st.pending is None
+        and st.remote_digest == EMPTY_DIGEST
+    ):
+        # WeCom held no schedule for it last time either (e.g. a cancelled master);
+        # a row that only marks an interrupted write has no such history.
         rem = RemoteState(uid=uid, digest=EMPTY_DIGEST, content_digest=EMPTY_DIGEST)
 
     local_changed = loc is not None and st is not None and loc.digest != st.local_digest
