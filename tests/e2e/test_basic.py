@@ -31,6 +31,7 @@ async def test_first_sync_both_ways_then_quiet(env: Env) -> None:
     env.add_schedule(summary="Made in WeCom", start_time=1799380800, end_time=1799384400)
     report = await env.sync_ok()
     assert (report.created_remote, report.created_local) == (2, 1)
+    assert report.problems == []
     assert env.summaries() == ["Lunch", "Made in WeCom", "Team meeting", "Team meeting (moved)"]
     assert len(env.files()) == 3
     await env.assert_quiet()
@@ -93,4 +94,48 @@ async def test_wecom_edit_of_a_series_occurrence_and_an_answer(env: Env) -> None
     report = await env.sync_ok()
     assert report.updated_local == 1
     assert b"PARTSTAT=ACCEPTED" in env.files()["weekly.ics"]
+    await env.assert_quiet()
+
+
+async def test_pulling_every_kind_of_schedule_round_trips(env: Env) -> None:
+    env.pair = env.pair.__class__(**{**env.pair.__dict__, "user_domain": "example.com"})
+    monday = 1799028000  # 2027-01-04 10:00 +08:00, a Monday
+    env.add_schedule(
+        summary="All day",
+        start_time=1798905600,
+        end_time=1798992000,
+        is_whole_day=1,
+        reminders={"is_remind": 1, "remind_time_diffs": [32400]},
+    )
+    series = env.add_schedule(
+        summary="Weekly",
+        description="with a removed occurrence",
+        location="Room 1",
+        start_time=monday,
+        end_time=monday + 3600,
+        attendees=[{"userid": "zhangsan"}, {"userid": "lisi"}],
+        reminders={
+            "is_remind": 1,
+            "remind_time_diffs": [-900],
+            "is_repeat": 1,
+            "repeat_type": 1,
+            "repeat_until": monday + 9 * 7 * 86400,
+        },
+    )
+    answer = env.server.call(
+        "/cgi-bin/oa/schedule/del",
+        {"schedule_id": series, "op_mode": 1, "op_start_time": monday + 7 * 86400},
+    )
+    assert answer["errcode"] == 0, answer
+    env.add_schedule(
+        summary="Workdays",
+        start_time=monday + 3600,
+        end_time=monday + 5400,
+        reminders={"is_repeat": 1, "repeat_type": 7, "repeat_until": monday + 30 * 86400},
+    )
+    report = await env.sync_ok()
+    assert report.created_local == 3
+    assert report.problems == []
+    files = b"".join(env.files().values())
+    assert b"EXDATE" in files and b"VALUE=DATE" in files and b"mailto:lisi@example.com" in files
     await env.assert_quiet()

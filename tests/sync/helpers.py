@@ -17,7 +17,7 @@ from wesync.wecom.retry import RetryPolicy
 
 FAST = RetryPolicy(attempts=3, base=0.0, cap=0.0, total=5.0)
 #: 2027-01-04 09:00 +08:00, a Monday
-MONDAY_9 = 1798938000
+MONDAY_9 = 1799024400
 HOUR = 3600
 DAY = 86400
 WEEK = 7 * DAY
