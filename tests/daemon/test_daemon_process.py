@@ -509,7 +509,7 @@ def test_daemon_with_the_built_in_emulator(tmp_path: Path, daemons: list[DaemonP
     assert report["ok"] and report["created_remote"] == 0 and report["created_local"] == 0
 
 
-def test_sigterm_cancels_a_write_that_overstays_and_the_next_sync_adopts_it(
+def test_sigterm_cancels_a_write_that_overstays_and_the_next_sync_converges(
     tmp_path: Path, emulator_server: Any, api: Api, daemons: list[DaemonProcess]
 ) -> None:
     cal = api.new_calendar("Slow")
