@@ -136,3 +136,21 @@ async def test_admin_refuses_non_loopback_clients() -> None:
         # the API itself answers anyone
         response = await client.get(C.GETTOKEN_PATH, params={"corpid": "x"})
         assert response.json()["errcode"] == C.ERR_INVALID_CORPID
+
+
+def test_delay_applies_the_write_even_when_the_client_gave_up(
+        api: Api, emulator_server: Any) -> None:
+    # a real server has the request before it is slow: a client that times out during
+    # the delay cannot tell whether its write happened, and here it did
+    cal_id = api.add_calendar()
+    api.gettoken()
+    fault(emulator_server, path=C.SCHEDULE_ADD, kind="delay", seconds=0.6)
+    body = {"schedule": {"cal_id": cal_id, "start_time": T0, "end_time": T0 + 60}}
+    with pytest.raises(httpx.TimeoutException):
+        api.client.post(C.SCHEDULE_ADD, params={"access_token": api.token}, json=body,
+                        timeout=0.2)
+    deadline = time.monotonic() + 5
+    while not api.listing(cal_id) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    listed = api.listing(cal_id)
+    assert len(listed) == 1 and listed[0]["start_time"] == T0

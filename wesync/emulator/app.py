@@ -107,6 +107,9 @@ def create_app(emulator: Emulator) -> Starlette:
             emulator.record(method, path, None, 404)
             return PlainTextResponse("not found", status_code=404)
         fault = emulator.take_fault(path)
+        # A real server has the whole request before it acts, so a client that gives up
+        # while the server is slow may still have its write applied: read first, then wait.
+        body = await request.body()
         if fault is not None and fault.kind == "delay":
             await anyio.sleep(fault.seconds)
         if fault is not None and fault.kind == "errcode":
@@ -115,7 +118,6 @@ def create_app(emulator: Emulator) -> Starlette:
         if fault is not None and fault.kind == "http_status":
             emulator.record(method, path, None, fault.status)
             return PlainTextResponse("emulated failure", status_code=fault.status)
-        body = await request.body()
         reply = emulator.handle(method, path, dict(request.query_params), body)
         if fault is not None and fault.kind == "drop_after_commit":
             emulator.record(method, path, reply.errcode, None)
