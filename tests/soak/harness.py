@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -202,6 +203,8 @@ class Figures:
     #: (cycle, description), each distinct description once
     mismatches: list[tuple[int, str]] = field(default_factory=list)
     crashes: list[tuple[int, str]] = field(default_factory=list)
+    #: per checkpoint with mismatches, the log lines about the events involved
+    stories: list[str] = field(default_factory=list)
 
     def text(self) -> str:
         lines = [
@@ -291,7 +294,9 @@ class Soak:
         self.fault_probability = fault_probability
         self.conflict_probability = conflict_probability
         self.check_every = check_every
-        self.log = log or (lambda _msg: None)
+        self._sink = log or (lambda _msg: None)
+        #: this generation's log, to show the story of an event a checkpoint finds wrong
+        self.lines: list[str] = []
         self.figures = Figures()
         self.entities: dict[int, Entity] = {}
         self.next_key = 0
@@ -302,12 +307,33 @@ class Soak:
         self.config = workdir / "none.toml"
         self.cycle_no = 0
 
+    def log(self, message: str) -> None:
+        self.lines.append(f"[{self.cycle_no}] {message.strip()}")
+        self._sink(message)
+
+    def history(self, text: str) -> list[str]:
+        """The log lines about every event named in `text`."""
+        keys = set(re.findall(r"'ev(\d+)R? #", text))
+        pattern = re.compile(r"'ev(?:" + "|".join(sorted(keys)) + r")R? #") if keys else None
+        if pattern is None:
+            return []
+        hits = [line for line in self.lines if pattern.search(line)][-40:]
+        cycles = {line.split("]", 1)[0] for line in hits}
+        # with what else happened in those cycles: the faults and how the sync ended
+        return [
+            line
+            for line in self.lines
+            if line in hits
+            or (line.split("]", 1)[0] in cycles and ("fault:" in line or "] cycle " in line))
+        ]
+
     # --- setup -----------------------------------------------------------------------
 
     def start(self) -> None:
         """A fresh calendar, folder, status database and population, then a clean sync."""
         self.generation += 1
         self.entities = {}
+        self.lines = []
         self.api.drain_faults()
         self.cal_id = self.api.ok(
             "/cgi-bin/oa/calendar/add",
@@ -783,10 +809,14 @@ class Soak:
             problems.append(f"second clean sync touched files: {sorted({n for n, _ in changed})}")
         problems += self.compare()
         if problems:
+            story = self.history("\n".join(problems))
             for p in problems:
                 self.figures.mismatches.append(
                     (self.cycle_no, f"[seed {self.seed} gen {self.generation}] {p}")
                 )
+            self.figures.stories.append("\n".join(story))
+            for line in story:
+                self._sink(f"    history: {line}")
             self.figures.restarts += 1
             self.start()
         else:

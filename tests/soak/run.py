@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def log(message: str) -> None:
-        if args.verbose or "MISMATCH" in message:
+        if args.verbose or "MISMATCH" in message or "history:" in message:
             print(message, flush=True)
 
     with tempfile.TemporaryDirectory(prefix="wesync-soak-") as tmp:
