@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -14,11 +13,16 @@ from typing import Any
 import httpx
 import pytest
 
-from wesync.config import Config, PairConfig, parse_config
+from wesync.config import Config, PairConfig, Secret, parse_config
 from wesync.daemon.callback import CallbackEvent
+from wesync.daemon.metrics import Metrics
 from wesync.daemon.runner import RunResult, api_calls_from_stats
 from wesync.daemon.service import Daemon, RunnerHandle
+from wesync.emulator import make_transport
 from wesync.errors import ConfigError
+from wesync.wecom import constants as C
+from wesync.wecom.client import ClientStats, WeComClient
+from wesync.wecom.errors import NotFoundError
 
 from .test_callback import free_port
 
@@ -280,16 +284,31 @@ async def test_health_and_metrics_over_http(tmp_path: Path, start: Any) -> None:
 
 
 def test_api_calls_from_the_client_counters() -> None:
-    from collections import Counter
+    stats = ClientStats()
+    stats.by_endpoint_errcode.update({("/cgi-bin/gettoken", 0): 1,
+                                      ("/cgi-bin/oa/schedule/add", 0): 3,
+                                      ("/cgi-bin/oa/schedule/add", 45009): 2})
+    stats.transport_errors["/cgi-bin/oa/schedule/add"] = 1
+    assert api_calls_from_stats(stats) == {
+        ("/cgi-bin/gettoken", "0"): 1,
+        ("/cgi-bin/oa/schedule/add", "0"): 3,
+        ("/cgi-bin/oa/schedule/add", "45009"): 2,
+        ("/cgi-bin/oa/schedule/add", "none"): 1,
+    }
+    assert api_calls_from_stats(None) == {}
 
-    @dataclass
-    class Stats:
-        calls: Counter[str]
-        errcodes: Counter[int]
 
-    s = Stats(Counter({"/cgi-bin/gettoken": 1}), Counter({0: 1}))
-    assert api_calls_from_stats(s) == {("/cgi-bin/gettoken", ""): 1}
-    assert json.dumps(sorted(api_calls_from_stats(None).items())) == "[]"
+async def test_metrics_label_api_calls_with_their_errcode() -> None:
+    # a real client against the emulator: the errcode label is the answer's, per endpoint
+    async with WeComClient(corpid="wwemulator", corpsecret=Secret("emulator-secret"),
+                           transport=make_transport(state_path=None)) as client:
+        with pytest.raises(NotFoundError):
+            await client.schedule_del("no-such-schedule", op_mode=C.OP_THIS)
+        metrics = Metrics(interval=60, api_calls=lambda: api_calls_from_stats(client.stats))
+        text = metrics.prometheus()
+    assert 'wesync_api_calls_total{endpoint="/cgi-bin/gettoken",errcode="0"} 1' in text
+    assert (f'wesync_api_calls_total{{endpoint="{C.SCHEDULE_DEL}",'
+            f'errcode="{C.ERR_BAD_SCHEDULE_ID}"}} 1') in text
 
 
 async def test_single_file_pair_watches_only_its_file(tmp_path: Path, start: Any) -> None:

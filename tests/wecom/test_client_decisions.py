@@ -539,7 +539,19 @@ async def test_stats_count_calls_and_errcodes(client: WeComClient, script: Scrip
     await client.schedule_get(["a"])
     assert client.stats.calls == {C.GETTOKEN_PATH: 1, C.SCHEDULE_GET: 2}
     assert client.stats.errcodes == {0: 2, -1: 1}
+    assert client.stats.by_endpoint_errcode == {
+        (C.GETTOKEN_PATH, 0): 1, (C.SCHEDULE_GET, -1): 1, (C.SCHEDULE_GET, 0): 1}
     assert client.stats.total_calls() == 3
+
+
+async def test_stats_leave_unanswered_calls_out_of_the_errcode_counts(
+        client: WeComClient, script: Script) -> None:
+    script.then(C.SCHEDULE_GET, httpx.Response(502), {"errcode": 90461, "errmsg": "bad id"})
+    with pytest.raises(NotFoundError):
+        await client.schedule_get(["a"])
+    assert client.stats.by_endpoint_errcode == {(C.GETTOKEN_PATH, 0): 1,
+                                                (C.SCHEDULE_GET, 90461): 1}
+    assert client.stats.transport_errors == {C.SCHEDULE_GET: 1}
     assert client.token_fetches == 1
 
 

@@ -7,11 +7,16 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from wesync.config import PairConfig
 
+if TYPE_CHECKING:
+    from wesync.wecom.client import ClientStats
+
 log = logging.getLogger("wesync.daemon")
+
+NO_ANSWER = "none"  #: errcode label of calls that got no JSON answer
 
 
 @dataclass(frozen=True)
@@ -62,20 +67,26 @@ class EngineRunner:
         return result_from_report(report)
 
 
-def api_calls_from_stats(stats: Any) -> Mapping[tuple[str, str], int]:
-    """wesync_api_calls_total's samples from the client's counters.
+def api_calls_from_stats(stats: ClientStats | None) -> Mapping[tuple[str, str], int]:
+    """wesync_api_calls_total's samples from the client's ClientStats.
 
-    A joint (endpoint, errcode) counter is used when the client keeps one;
-    otherwise calls are counted per endpoint with errcode "" (the client's
-    errcode counter is not broken down by endpoint).
+    Answered calls come from the joint (endpoint, errcode) counter; calls
+    that got no usable answer (timeouts, dropped connections, HTTP errors)
+    come from `transport_errors`, labelled errcode "none". Both only ever
+    grow, as a Prometheus counter must (`calls` minus the answered would
+    dip while a call is in flight).
     """
-    joint = getattr(stats, "by_endpoint_errcode", None)
-    if joint is not None:
-        return {(str(e), str(c)): int(n) for (e, c), n in dict(joint).items()}
-    calls = getattr(stats, "calls", None) or {}
-    return {(str(e), ""): int(n) for e, n in dict(calls).items()}
+    if stats is None:
+        return {}
+    out = {(endpoint, str(errcode)): n
+           for (endpoint, errcode), n in stats.by_endpoint_errcode.items()}
+    for endpoint, n in stats.transport_errors.items():
+        out[(endpoint, NO_ANSWER)] = n
+    return out
 
 
-def errcodes_from_stats(stats: Any) -> Mapping[str, int]:
-    codes = getattr(stats, "errcodes", None) or {}
-    return {str(c): int(n) for c, n in dict(codes).items()}
+def errcodes_from_stats(stats: ClientStats | None) -> Mapping[str, int]:
+    """wesync_api_responses_total's samples: answers by errcode, all endpoints together."""
+    if stats is None:
+        return {}
+    return {str(c): n for c, n in stats.errcodes.items()}

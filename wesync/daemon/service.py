@@ -24,7 +24,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -46,6 +46,9 @@ from wesync.daemon.wecom_crypto import WeComCrypto
 from wesync.errors import ConfigError
 from wesync.logs import current_pair
 
+if TYPE_CHECKING:
+    from wesync.wecom.client import ClientStats
+
 log = logging.getLogger("wesync.daemon")
 
 JITTER = 0.1  #: fraction of the interval added at random to each scheduled run
@@ -59,7 +62,7 @@ class RunnerHandle:
 
     run: PairRunner
     close: Callable[[], Awaitable[None]]
-    stats: Any = None
+    stats: ClientStats | None = None
 
 
 RunnerFactory = Callable[[Config], Awaitable[RunnerHandle]]

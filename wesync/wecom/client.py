@@ -64,6 +64,8 @@ class ClientStats:
 
     calls: Counter[str] = field(default_factory=Counter)  #: HTTP requests sent, by path
     errcodes: Counter[int] = field(default_factory=Counter)  #: answers by errcode (0 included)
+    #: answers by (path, errcode): which endpoint is failing, not just that something is
+    by_endpoint_errcode: Counter[tuple[str, int]] = field(default_factory=Counter)
     retries: Counter[str] = field(default_factory=Counter)  #: requests sent again, by path
     transport_errors: Counter[str] = field(default_factory=Counter)  #: no usable answer, by path
 
@@ -479,6 +481,7 @@ class WeComClient:
             raise _Failed(WeComTransportError(path, cause), sent=True)
         errcode = _errcode(data)
         self.stats.errcodes[errcode] += 1
+        self.stats.by_endpoint_errcode[(path, errcode)] += 1
         log.debug("%s %s -> errcode %d in %.0f ms", method, path, errcode, elapsed_ms)
         return data
 
