@@ -580,7 +580,9 @@ class Soak:
 
     def _respond(self, entity: Entity, index: dict[str, list[dict[str, Any]]]) -> bool:
         found = index.get(entity.master.summary)
-        if not entity.master.attendees or not found:
+        # only one-off events: wesync re-creates a series whose rule changes (WeCom cannot
+        # reshape one), and a new schedule starts with no answers
+        if not entity.master.attendees or entity.master.rule is not None or not found:
             return False
         user = self.rng.choice(entity.master.attendees)
         status = self.rng.choice([s for s in (1, 2, 4) if s != entity.master.responses.get(user)])
@@ -591,6 +593,7 @@ class Soak:
         )
         entity.master.responses[user] = status
         entity.dirty_remote = True
+        self.log(f"  remote respond: {entity.master.summary!r} {user} {status}")
         return True
 
     # --- one cycle ---------------------------------------------------------------------------
@@ -679,7 +682,13 @@ class Soak:
     ) -> None:
         """The same event changed on both sides before a sync: the pair's policy decides."""
         rng = self.rng
-        clean = [e for e in self.entities.values() if not e.dirty and not e.overrides]
+        # no overrides (their summaries would be shared by both versions under keep-both)
+        # and no answers (a keep-both copy is a new schedule, which has none)
+        clean = [
+            e
+            for e in self.entities.values()
+            if not e.dirty and not e.overrides and not e.master.responses
+        ]
         if not clean:
             return
         target = rng.choice(clean)
