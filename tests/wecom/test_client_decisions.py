@@ -465,6 +465,21 @@ async def test_unexpected_payload_is_an_error_not_a_partial_result(
 # --- paging and batching ------------------------------------------------------------
 
 
+@pytest.mark.parametrize(("path", "call"), [
+    (C.SCHEDULE_GET_BY_CALENDAR, lambda c: c.schedule_list("cal")),
+    (C.SCHEDULE_GET, lambda c: c.schedule_get(["s1"])),
+    (C.CALENDAR_GET, lambda c: c.calendar_get(["cal"])),
+])
+async def test_answer_without_its_list_is_an_error_not_empty(
+    client: WeComClient, script: Script, path: str, call: Callable[[WeComClient], Any]
+) -> None:
+    # errcode 0 with the list left out must not read as "nothing there": a listing
+    # taken as empty makes every schedule look deleted to the sync engine
+    script.then(path, {"errcode": 0, "errmsg": "ok"})
+    with pytest.raises(WeComTransportError, match="missing"):
+        await call(client)
+
+
 async def test_listing_that_repeats_a_page_raises(client: WeComClient, script: Script) -> None:
     page = {"errcode": 0, "errmsg": "ok", "schedule_list": [{"schedule_id": "x"}]}
     script.then(C.SCHEDULE_GET_BY_CALENDAR, page, page)

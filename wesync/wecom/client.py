@@ -288,11 +288,11 @@ class WeComClient:
         while True:
             body = {"cal_id": cal_id, "offset": offset, "limit": limit}
             data = await self._call(path, body, idempotent=True)
+            # An answer without the list is not an empty page: taken as one,
+            # it would end the listing early, and the rest would look deleted.
             page = data.get("schedule_list")
-            if page is None:
-                page = []
             if not isinstance(page, list):
-                raise WeComTransportError(path, "schedule_list is not a list")
+                raise WeComTransportError(path, "schedule_list is missing or not a list")
             if not page:
                 return list(seen.values())
             if len(page) > limit:
@@ -340,10 +340,9 @@ class WeComClient:
         async def one(chunk: list[str]) -> list[JSON]:
             data = await self._call(path, {ids_key: chunk}, idempotent=True)
             items = data.get(list_key)
-            if items is None:
-                return []
+            # missing is not empty: the ids asked for would read as unknown
             if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-                raise WeComTransportError(path, f"{list_key} is not a list of objects")
+                raise WeComTransportError(path, f"{list_key} is missing or not a list of objects")
             return items
 
         if len(chunks) == 1:
