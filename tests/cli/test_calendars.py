@@ -205,3 +205,22 @@ def test_export_writes_every_live_schedule_once(tmp_path: Path, emulator_server:
         return [line for line in data.splitlines() if not line.startswith(b"DTSTAMP")]
 
     assert stable(stdout.stdout_bytes) == stable(out.read_bytes())
+
+
+async def test_export_refuses_listing_copies_the_full_read_did_not_return() -> None:
+    # the listing leaves out is_whole_day; when `get` does not return a schedule,
+    # exporting the listing's copy would silently make an all-day event timed
+    from wesync.cli.export_ics import fetch_schedules
+    from wesync.wecom.errors import WeComTransportError
+    from wesync.wecom.models import Schedule
+
+    class Client:
+        async def schedule_list(self, cal_id: str) -> list[Schedule]:
+            return [Schedule(schedule_id="s1", start_time=1893456000, end_time=1893542400,
+                             status=0)]
+
+        async def schedule_get(self, ids: list[str]) -> list[Schedule]:
+            return []
+
+    with pytest.raises(WeComTransportError, match="no full copy"):
+        await fetch_schedules(Client(), "cal")  # type: ignore[arg-type]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import icalendar
 
 from wesync.config import PairConfig
+from wesync.wecom import constants as C
+from wesync.wecom.errors import WeComTransportError
 
 if TYPE_CHECKING:
     from wesync.wecom.client import WeComClient
@@ -24,6 +27,12 @@ async def fetch_schedules(client: WeComClient, cal_id: str) -> list[Schedule]:
     listed = [s for s in await client.schedule_list(cal_id) if not s.is_cancelled]
     missing = [s.schedule_id for s in listed if not s.is_complete and s.schedule_id]
     full = {s.schedule_id: s for s in await client.schedule_get(missing)} if missing else {}
+    unanswered = [sid for sid in missing if sid not in full]
+    if unanswered:
+        # exporting the listing's copy would turn an all-day event into a timed one
+        raise WeComTransportError(
+            C.SCHEDULE_GET, f"no full copy of {len(unanswered)} listed schedules"
+        )
     schedules = [full.get(s.schedule_id, s) for s in listed]
     live = [s for s in schedules if not s.is_cancelled]
     return sorted(live, key=lambda s: (s.start_time or 0, s.schedule_id or ""))
@@ -51,9 +60,12 @@ async def export_calendar(
         out.add("X-WR-CALNAME", calendars[0].summary)
     zones: dict[str, icalendar.cal.Component] = {}
     events: list[icalendar.cal.Component] = []
+    # the translator is pure: the time of writing (DTSTAMP) comes from here
+    now = int(time.time())
     for schedule in schedules:
         item = schedules_to_item(
-            f"{schedule.schedule_id}@wecom", {"": schedule}, options=options, existing=None
+            f"{schedule.schedule_id}@wecom", {"": schedule}, options=options, existing=None,
+            now=now,
         )
         for tz in item.walk("VTIMEZONE"):
             zones.setdefault(str(tz.get("TZID")), tz)
