@@ -155,3 +155,35 @@ async def test_skipped_fallback_never_deletes(make_env: Any) -> None:
     assert report.created_remote == 1 and report.skipped == 1
     env.pair = dataclasses.replace(env.pair)
     await env.assert_quiet()
+
+
+async def test_file_changed_during_the_sync_is_left_for_the_next_run(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wesync.errors import PreconditionFailed
+    from wesync.storage import open_storage as real_open
+    from wesync.sync import engine
+
+    env.write("lunch.ics", LUNCH)
+    env.write("dinner.ics", DINNER)
+    await env.sync_ok()
+    edit_in_wecom(env, "Lunch", "Lunch (WeCom)")
+
+    def racing_storage(path: Any, **kw: Any) -> Any:
+        storage = real_open(path, **kw)
+
+        def update(href: str, data: bytes, etag: str) -> str:
+            raise PreconditionFailed("changed since it was read (etag mismatch)", path=href)
+
+        storage.update = update  # type: ignore[method-assign]
+        return storage
+
+    monkeypatch.setattr(engine, "open_storage", racing_storage)
+    report = await env.sync()
+    assert report.ok and report.skipped == 1 and report.updated_local == 0
+    assert any("skipped this run" in p for p in report.problems)
+    monkeypatch.setattr(engine, "open_storage", real_open)
+    report = await env.sync_ok()
+    assert report.updated_local == 1
+    assert b"SUMMARY:Lunch (WeCom)" in env.files()["lunch.ics"]
+    await env.assert_quiet()

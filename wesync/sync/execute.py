@@ -230,6 +230,11 @@ class Executor:
         self._run_local(local_side)
         await self._run_remote([*remote_side, *self._extra_remote])
 
+    def _changed_meanwhile(self, uid: str, exc: Exception) -> None:
+        # someone is editing the file right now: leave it to the next run
+        self.report.problems.append(f"{uid}: skipped this run: {exc}")
+        self.report.skipped += 1
+
     def _record(self, uid: str) -> None:
         local = self.local.items.get(uid)
         self.db.put(self._status_for(uid, local, self.remote.groups.get(uid, {})))
@@ -255,6 +260,8 @@ class Executor:
                 else:
                     self._write_local(action.uid)
                 done.append(action)
+            except PreconditionFailed as exc:
+                self._changed_meanwhile(action.uid, exc)
             except (WesyncError, OSError) as exc:
                 self.report.item_error(f"{action.uid}: not written to the files: {exc}")
             self._tick()
@@ -366,6 +373,8 @@ class Executor:
             async with gate:
                 try:
                     await self._push(action)
+                except PreconditionFailed as exc:
+                    self._changed_meanwhile(action.uid, exc)
                 except (WesyncError, OSError) as exc:
                     self.report.item_error(f"{action.uid}: not written to WeCom: {exc}")
                 self._tick()
