@@ -154,3 +154,14 @@ def test_delay_applies_the_write_even_when_the_client_gave_up(
         time.sleep(0.05)
     listed = api.listing(cal_id)
     assert len(listed) == 1 and listed[0]["start_time"] == T0
+
+
+def test_state_dump_and_repr_hold_no_secret_or_token(api: Api, emulator_server: Any) -> None:
+    cal_id = api.add_calendar()
+    api.add_schedule(cal_id)
+    state = emulator_server.admin("GET", "state")
+    text = repr(state) + repr(emulator_server.emulator.state)
+    assert api.token and api.token not in text
+    assert api.corpsecret not in text
+    # the app is still named, by its agentid
+    assert state["calendars"][cal_id]["app"] == 1000002 and state["apps"] == [1000002]

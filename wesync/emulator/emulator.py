@@ -9,6 +9,7 @@ method takes the one lock, so tests may poke at it from other threads.
 from __future__ import annotations
 
 import atexit
+import copy
 import logging
 import threading
 import time
@@ -288,8 +289,18 @@ class Emulator:
         return {"event": event.event, "cal_id": event.cal_id, "schedule_id": event.schedule_id}
 
     def dump(self) -> Json:
+        """The state for GET /_emulator/state: apps named by agentid, tokens only counted.
+
+        Records name their app by its corpsecret inside the emulator; the dump
+        shows the agentid instead, so that the secret (which for `backend =
+        "emulator"` is the one in the user's config) never leaves the process.
+        """
         with self._lock:
-            data = self.state.to_json()
+            data = copy.deepcopy(self.state.to_json())
+            agentids = self.state.apps
+            data["apps"] = sorted(agentids.values())
+            for rec in (*data["calendars"].values(), *data["schedules"].values()):
+                rec["app"] = agentids.get(rec["app"])
             data["tokens"] = len(data["tokens"])
             data["now"] = int(self.now())
             data["faults"] = self._faults.pending()

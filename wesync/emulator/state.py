@@ -36,10 +36,11 @@ class State:
     apps: corpsecret -> agentid
     """
 
-    apps: dict[str, int]
-    calendars: dict[str, Json] = field(default_factory=dict)
-    schedules: dict[str, Json] = field(default_factory=dict)
-    tokens: dict[str, Json] = field(default_factory=dict)
+    # apps are keyed by corpsecret and tokens are live credentials: never in a repr
+    apps: dict[str, int] = field(repr=False)
+    calendars: dict[str, Json] = field(default_factory=dict, repr=False)
+    schedules: dict[str, Json] = field(default_factory=dict, repr=False)
+    tokens: dict[str, Json] = field(default_factory=dict, repr=False)
     clock_offset: float = 0.0
 
     def to_json(self) -> Json:
