@@ -189,3 +189,14 @@ async def test_full_listing_needs_no_get(env: Env) -> None:
     await env.sync_ok()
     paths = {r["path"] for r in env.server.admin("GET", "requests")["requests"]}
     assert paths == {LIST}
+
+
+async def test_one_run_per_pair_at_a_time(env: Env) -> None:
+    from wesync.sync.pairlock import pair_lock
+
+    fill(env, 1)
+    with pair_lock(env.state, "team"):
+        report = await env.sync()
+    assert not report.ok and "another wesync" in (report.error or "")
+    assert env.schedules() == []
+    await env.sync_ok()

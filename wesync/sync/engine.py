@@ -12,6 +12,7 @@ the others. It raises only for programming errors.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +26,7 @@ from wesync.sync.actions import Plan, Skip
 from wesync.sync.execute import Executor
 from wesync.sync.listing import RemoteScan, remote_slot, scan_remote
 from wesync.sync.local import LocalScan, scan_local
+from wesync.sync.pairlock import pair_lock
 from wesync.sync.plan import (
     ItemStatus,
     LocalState,
@@ -63,13 +65,41 @@ async def run_pair(
     `progress(done, total)` is called after each write action (for a progress bar).
     """
     report = PairReport(name=pair.name, dry_run=dry_run)
+    with contextlib.ExitStack() as stack:
+        try:
+            if not dry_run:
+                stack.enter_context(pair_lock(state_dir, pair.name))
+            db = StatusDB(status_path(state_dir, pair.name), readonly=dry_run)
+        except (WesyncError, OSError) as exc:
+            report.fail(str(exc))
+            report.finished = time.time()
+            return report
+        await _run_locked(
+            pair,
+            client=client,
+            db=db,
+            report=report,
+            dry_run=dry_run,
+            force=force,
+            now=now,
+            progress=progress,
+        )
+    _log_problems(pair.name, report.problems)
+    return report
+
+
+async def _run_locked(
+    pair: PairConfig,
+    *,
+    client: WeComClient,
+    db: StatusDB,
+    report: PairReport,
+    dry_run: bool,
+    force: bool,
+    now: int | None,
+    progress: Callable[[int, int], None] | None,
+) -> None:
     calls_before = dict(getattr(getattr(client, "stats", None), "calls", {}) or {})
-    try:
-        db = StatusDB(status_path(state_dir, pair.name), readonly=dry_run)
-    except WesyncError as exc:
-        report.fail(str(exc))
-        report.finished = time.time()
-        return report
     try:
         await _run(
             pair,
@@ -97,8 +127,6 @@ async def run_pair(
         if not dry_run:
             _save_result(db, report)
         db.close()
-    _log_problems(pair.name, report.problems)
-    return report
 
 
 #: problems logged one by one per run; the rest are counted (a first sync of a big
