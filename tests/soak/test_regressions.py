@@ -169,3 +169,46 @@ async def test_local_edit_after_a_killed_local_phase_is_not_overwritten(
     assert "Plan (mine)" in side.local_summaries()
     assert "Plan (mine)" in side.remote_summaries()
     assert side.remote_summaries() == side.local_summaries()
+
+
+def _series(until: str) -> bytes:
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//soak regression//EN\r\n"
+        "BEGIN:VEVENT\r\nUID:weekly@example.com\r\nDTSTAMP:20261101T000000Z\r\n"
+        "SUMMARY:Weekly\r\nDTSTART;TZID=Asia/Shanghai:20270104T100000\r\n"
+        "DTEND;TZID=Asia/Shanghai:20270104T110000\r\n"
+        f"RRULE:FREQ=WEEKLY;UNTIL={until}\r\n"
+        "ATTENDEE:mailto:zhangsan@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="sync/remote.py push_event: _series_key includes repeat_until, so a changed "
+    "UNTIL deletes and re-creates the WeCom series (new schedule_id, every attendee's "
+    "answer reset) although update op_mode=0 can change repeat_until in place",
+)
+async def test_extending_until_keeps_the_schedule_and_its_answers(
+    emulator_server: Any, tmp_path: Path
+) -> None:
+    side = Side(emulator_server, tmp_path, ConflictPolicy.KEEP_BOTH)
+    side.pair = PairConfig(**{**side.pair.__dict__, "user_domain": "example.com"})
+    side.write("weekly.ics", _series("20270201T020000Z"))
+    assert (await side.sync()).ok
+    (before,) = side.schedules()
+    answer = emulator_server.admin(
+        "POST",
+        "respond",
+        {"schedule_id": before["schedule_id"], "userid": "zhangsan", "response_status": 2},
+    )
+    assert answer
+    assert (await side.sync()).ok
+    assert b"PARTSTAT=ACCEPTED" in (side.local / "weekly.ics").read_bytes()
+    text = (side.local / "weekly.ics").read_bytes()
+    side.write("weekly.ics", text.replace(b"UNTIL=20270201T020000Z", b"UNTIL=20270301T020000Z"))
+    report = await side.sync()
+    assert report.ok, report.problems
+    (after,) = side.schedules()
+    assert after["reminders"]["repeat_until"] > before["reminders"]["repeat_until"]
+    assert after["schedule_id"] == before["schedule_id"]
+    assert after["attendees"] == [{"userid": "zhangsan", "response_status": 2}]
