@@ -108,3 +108,23 @@ def test_transport_error_carries_endpoint_cause_and_maybe_applied() -> None:
     assert not refused.maybe_applied
     assert "applied" not in str(refused)
     assert not refused.retryable
+
+
+def test_shared_errcode_groups_agree_with_the_exception_classes() -> None:
+    # the emulator and the client read the same groups; each must map as documented
+    from wesync.wecom import constants as C
+
+    groups = [
+        (C.TOKEN_ERRCODES, TokenError),
+        (C.CREDENTIALS_ERRCODES, CredentialsError),
+        (C.RATE_LIMIT_ERRCODES, RateLimitedError),
+        (C.BUSY_ERRCODES, BusyError),
+        (C.NOT_FOUND_ERRCODES, NotFoundError),
+        (C.UNKNOWN_USER_ERRCODES, UnknownUserError),
+    ]
+    for codes, cls in groups:
+        assert codes and all(type(error_for(c, "", "/p")) is cls for c in codes), cls
+    retryable = {c for c in (-1, 6000, 45009, 45033, 40014, 90460)
+                 if error_for(c, "", "/p").retryable}
+    assert retryable == C.RETRYABLE_ERRCODES
+    assert 41001 in C.TOKEN_ERRCODES

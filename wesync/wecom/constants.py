@@ -117,7 +117,22 @@ ERR_START_BEFORE_OP_START: Final = 90488
 ERR_BAD_REMIND_TIME_DIFFS: Final = 90704
 ERR_START_IN_PAST: Final = 90706
 
-#: errcodes after which the same request may succeed if sent again later.
-RETRYABLE_ERRCODES: Final = frozenset({ERR_BUSY, ERR_RATE_LIMITED, ERR_CONCURRENCY, 6000})
-#: errcodes that mean the access token must be fetched again.
-TOKEN_ERRCODES: Final = frozenset({ERR_INVALID_TOKEN, ERR_TOKEN_EXPIRED})
+ERR_DATA_VERSION_CONFLICT: Final = 6000
+
+# The groups wesync.wecom.errors turns into exception classes.
+#: the access token must be fetched again (invalid, missing, expired)
+TOKEN_ERRCODES: Final = frozenset({ERR_INVALID_TOKEN, ERR_MISSING_TOKEN, ERR_TOKEN_EXPIRED})
+#: gettoken refused the corpid/corpsecret pair
+CREDENTIALS_ERRCODES: Final = frozenset({ERR_INVALID_SECRET, ERR_INVALID_CORPID})
+#: over the frequency or concurrency limit: back off
+RATE_LIMIT_ERRCODES: Final = frozenset({ERR_RATE_LIMITED, ERR_CONCURRENCY})
+#: WeCom is busy or hit a data version conflict: try again later
+BUSY_ERRCODES: Final = frozenset({ERR_BUSY, ERR_DATA_VERSION_CONFLICT})
+#: errcodes after which the same request may succeed if sent again later
+RETRYABLE_ERRCODES: Final = RATE_LIMIT_ERRCODES | BUSY_ERRCODES
+#: the calendar or schedule is unknown or gone
+NOT_FOUND_ERRCODES: Final = frozenset(
+    {ERR_BAD_CAL_ID, ERR_CALENDAR_DELETED, ERR_SCHEDULE_DELETED, ERR_BAD_SCHEDULE_ID}
+)
+#: a userid WeCom does not know or cannot see
+UNKNOWN_USER_ERRCODES: Final = frozenset({ERR_INVALID_USERID, ERR_UNKNOWN_USERID})

@@ -27,6 +27,7 @@ the path of an endpoint, and WeCom's own errmsg carries neither.
 from __future__ import annotations
 
 from wesync.errors import WesyncError
+from wesync.wecom import constants as C
 
 
 class WeComError(WesyncError):
@@ -38,10 +39,8 @@ class WeComError(WesyncError):
         self.endpoint = endpoint
         super().__init__(message)
 
-    @property
-    def retryable(self) -> bool:
-        """True when the same request may succeed if sent again later."""
-        return False
+    #: True when the same request may succeed if sent again later
+    retryable: bool = False
 
 
 class WeComAPIError(WeComError):
@@ -75,9 +74,7 @@ class CredentialsError(WeComAPIError):
 class RateLimitedError(WeComAPIError):
     """Over WeCom's call frequency (45009) or concurrency (45033) limit."""
 
-    @property
-    def retryable(self) -> bool:
-        return True
+    retryable = True
 
     def hint(self) -> str:
         return "rate limited by WeCom; lower rate_limit or max_concurrency"
@@ -86,9 +83,7 @@ class RateLimitedError(WeComAPIError):
 class BusyError(WeComAPIError):
     """WeCom is busy (-1) or hit a data version conflict (6000)."""
 
-    @property
-    def retryable(self) -> bool:
-        return True
+    retryable = True
 
 
 class NotFoundError(WeComAPIError):
@@ -122,37 +117,28 @@ class WeComTransportError(WeComError):
         super().__init__(message, errcode=None, errmsg=cause, endpoint=endpoint)
 
 
-_TOKEN = frozenset({40014, 41001, 42001})
-_CREDENTIALS = frozenset({40001, 40013})
-_RATE = frozenset({45009, 45033})
-_BUSY = frozenset({-1, 6000})
-_NOT_FOUND = frozenset({90457, 90459, 90460, 90461})
-_UNKNOWN_USER = frozenset({40003, 60111})
-_START_IN_PAST = 90706
-_INVALID_PARAMETER = 40058
+# Meanings from wecom-api.md §2, kept in one place with the emulator's (constants).
+_CLASSES: tuple[tuple[frozenset[int], type[WeComAPIError]], ...] = (
+    (C.TOKEN_ERRCODES, TokenError),
+    (C.CREDENTIALS_ERRCODES, CredentialsError),
+    (C.RATE_LIMIT_ERRCODES, RateLimitedError),
+    (C.BUSY_ERRCODES, BusyError),
+    (C.NOT_FOUND_ERRCODES, NotFoundError),
+    (C.UNKNOWN_USER_ERRCODES, UnknownUserError),
+    (frozenset({C.ERR_START_IN_PAST}), StartInPastError),
+)
 
 
 def error_for(errcode: int, errmsg: str, endpoint: str) -> WeComAPIError:
     """The exception for a nonzero errcode from `endpoint` (a path)."""
-    cls: type[WeComAPIError]
-    if errcode in _TOKEN:
-        cls = TokenError
-    elif errcode in _CREDENTIALS:
-        cls = CredentialsError
-    elif errcode in _RATE:
-        cls = RateLimitedError
-    elif errcode in _BUSY:
-        cls = BusyError
-    elif errcode in _NOT_FOUND:
-        cls = NotFoundError
-    elif errcode in _UNKNOWN_USER:
-        cls = UnknownUserError
-    elif errcode == _START_IN_PAST:
-        cls = StartInPastError
-    elif errcode == _INVALID_PARAMETER or 90400 <= errcode <= 90799:
-        cls = InvalidParameterError
+    cls: type[WeComAPIError] = WeComAPIError
+    for codes, candidate in _CLASSES:
+        if errcode in codes:
+            cls = candidate
+            break
     else:
-        cls = WeComAPIError
+        if errcode == C.ERR_INVALID_PARAMETER or 90400 <= errcode <= 90799:
+            cls = InvalidParameterError
     return cls(errcode, errmsg, endpoint)
 
 
