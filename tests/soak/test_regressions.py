@@ -212,3 +212,39 @@ async def test_extending_until_keeps_the_schedule_and_its_answers(
     assert after["reminders"]["repeat_until"] > before["reminders"]["repeat_until"]
     assert after["schedule_id"] == before["schedule_id"]
     assert after["attendees"] == [{"userid": "zhangsan", "response_status": 2}]
+
+
+def _with_attendee(summary: str) -> bytes:
+    return _ics("rsvp@example.com", summary).replace(
+        b"END:VEVENT", b"ATTENDEE:mailto:zhangsan@example.com\r\nEND:VEVENT"
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="plan.decide compares RemoteState.digest (with answers) to the status, so an "
+    "attendee's answer alone makes WeCom 'changed'; with a local edit in the same window "
+    "that is a conflict, and wecom-wins throws the edit away (keep-both forks the event) "
+    "although WeCom's content did not change",
+)
+@pytest.mark.parametrize("policy", [ConflictPolicy.WECOM_WINS, ConflictPolicy.KEEP_BOTH])
+async def test_an_answer_in_wecom_does_not_undo_a_local_edit(
+    emulator_server: Any, tmp_path: Path, policy: ConflictPolicy
+) -> None:
+    side = Side(emulator_server, tmp_path, policy)
+    side.pair = PairConfig(**{**side.pair.__dict__, "user_domain": "example.com"})
+    side.write("rsvp.ics", _with_attendee("Review"))
+    assert (await side.sync()).ok
+    (schedule,) = side.schedules()
+    emulator_server.admin(
+        "POST",
+        "respond",
+        {"schedule_id": schedule["schedule_id"], "userid": "zhangsan", "response_status": 4},
+    )
+    side.write("rsvp.ics", _with_attendee("Review (moved to room 2)"))
+    report = await side.sync()
+    assert report.ok, report.problems
+    assert report.conflicts == 0
+    assert side.remote_summaries() == ["Review (moved to room 2)"]
+    assert side.local_summaries() == ["Review (moved to room 2)"]
+    assert b"PARTSTAT=DECLINED" in (side.local / "rsvp.ics").read_bytes()
