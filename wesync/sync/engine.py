@@ -24,20 +24,23 @@ from wesync.errors import SafetyStop, WesyncError
 from wesync.storage import open_storage
 from wesync.sync.actions import Plan, Skip
 from wesync.sync.execute import Executor
-from wesync.sync.listing import RemoteScan, remote_slot, scan_remote
+from wesync.sync.listing import RemoteScan, scan_remote
 from wesync.sync.local import LocalScan, scan_local
 from wesync.sync.pairlock import pair_lock
 from wesync.sync.plan import (
-    ItemStatus,
-    LocalState,
     PlanOptions,
-    RemoteState,
     deletion_guard,
     plan,
-    slots_digest,
+)
+from wesync.sync.prepare import (
+    live_ids,
+    name_new_remote,
+    pair_up,
+    reconcile_intents,
+    remember_listing,
+    snapshots,
 )
 from wesync.sync.report import PairReport
-from wesync.sync.slots import is_retired, live, match_key
 from wesync.sync.status import StatusDB, StatusItem, status_path
 from wesync.translate.options import TranslateOptions
 
@@ -182,15 +185,15 @@ async def _run(
             db.set_meta("last_full_fetch", str(now))
 
     if not dry_run:
-        report.problems.extend(_reconcile_intents(db, remote))
+        report.problems.extend(reconcile_intents(db, remote))
         status = db.load()
-        _remember_listing(db, status, remote)
+        remember_listing(db, status, remote)
 
     _check_emptied(pair, local, remote, status, force=force)
-    _pair_up(local, remote, status)
-    new_uids = _name_new_remote(remote)
+    pair_up(local, remote, status)
+    new_uids = name_new_remote(remote)
 
-    local_states, remote_states, status_states, held = _snapshots(local, remote, status, now)
+    local_states, remote_states, status_states, held = snapshots(local, remote, status, now)
     the_plan = plan(
         local_states,
         remote_states,
@@ -206,7 +209,7 @@ async def _run(
         message = deletion_guard(
             the_plan,
             local_items=sum(1 for s in status.values() if s.href),
-            remote_items=sum(1 for s in status.values() if _live_ids(s, now)),
+            remote_items=sum(1 for s in status.values() if live_ids(s, now)),
         )
         if message:
             raise SafetyStop(message, pair=pair.name)
@@ -230,10 +233,6 @@ async def _run(
         progress=progress,
     )
     await executor.run(the_plan)
-
-
-def _live_ids(item: StatusItem, now: int) -> dict[str, str]:
-    return {k: v for k, v in item.schedule_ids().items() if not is_retired(k, now)}
 
 
 def _count_plan(report: PairReport, the_plan: Plan) -> None:
@@ -275,170 +274,6 @@ def _check_emptied(
             "emptied on purpose, run again with --force (the local files are deleted)",
             pair=pair.name,
         )
-
-
-def _reconcile_intents(db: StatusDB, remote: RemoteScan) -> list[str]:
-    """Settle the writes a killed run announced but never confirmed."""
-    messages: list[str] = []
-    intents = db.intents()
-    if not intents:
-        return messages
-    with db.transaction():
-        for intent in intents:
-            if intent.op in ("add", "split"):
-                key = match_key(intent.summary, intent.start_time, intent.end_time)
-                for i, (schedule, draft) in enumerate(remote.unmapped):
-                    if match_key(draft.summary, draft.start_time, draft.end_time) == key:
-                        assert schedule.schedule_id is not None
-                        db.map_slot(intent.uid, intent.slot, schedule.schedule_id)
-                        del remote.unmapped[i]
-                        remote.groups.setdefault(intent.uid, {})[intent.slot] = remote_slot(
-                            schedule, ldigest=None
-                        )
-                        messages.append(
-                            f"{intent.uid}: adopted schedule {schedule.schedule_id} "
-                            "created by an interrupted run"
-                        )
-                        break
-            elif intent.op == "delete" and intent.schedule_id not in remote.live_ids:
-                db.map_slot(intent.uid, intent.slot, None)
-            assert intent.id is not None
-            db.clear_intent(intent.id)
-    return messages
-
-
-def _remember_listing(db: StatusDB, status: Mapping[str, StatusItem], remote: RemoteScan) -> None:
-    """Store listing digests of schedules whose stored digests a `get` just confirmed,
-    so the next run needs no `get` for them."""
-    confirmed: dict[str, str] = {}
-    for uid, group in remote.groups.items():
-        item = status.get(uid)
-        if item is None:
-            continue
-        for key, slot in group.items():
-            old = item.slots.get(key)
-            if (
-                old is not None
-                and slot.schedule is not None
-                and slot.listing_digest
-                and old.schedule_id == slot.schedule_id
-                and old.remote_digest == slot.digest
-                and old.listing_digest != slot.listing_digest
-            ):
-                confirmed[slot.schedule_id] = slot.listing_digest
-    if confirmed:
-        with db.transaction():
-            db.set_listing_digests(confirmed)
-
-
-def _pair_up(local: LocalScan, remote: RemoteScan, status: Mapping[str, StatusItem]) -> None:
-    """Unmapped WeCom schedules that are the same event as a new local one
-    (summary, start, end) become that event's slots instead of duplicates."""
-    if not remote.unmapped:
-        return
-    index: dict[tuple[str, int, int], list[int]] = {}
-    for i, (_, draft) in enumerate(remote.unmapped):
-        index.setdefault(match_key(draft.summary, draft.start_time, draft.end_time), []).append(i)
-    taken: set[int] = set()
-    for uid, item in local.items.items():
-        if uid in status or uid in remote.groups or item.translation is None:
-            continue
-        slots = item.translation.slots
-        primary = "" if "" in slots else None
-        if primary is None:
-            continue
-        found: dict[str, int] = {}
-        for key in ["", *sorted(k for k in slots if k)]:
-            d = slots[key]
-            free = [
-                i
-                for i in index.get(match_key(d.summary, d.start_time, d.end_time), [])
-                if i not in taken
-            ]
-            if free:
-                found[key] = free[0]
-                taken.add(free[0])
-            elif key == primary:
-                break
-        if primary not in found:
-            taken.difference_update(found.values())
-            continue
-        group = remote.groups.setdefault(uid, {})
-        for key, i in found.items():
-            schedule, _ = remote.unmapped[i]
-            group[key] = remote_slot(
-                schedule, ldigest=remote.listing.get(schedule.schedule_id or "")
-            )
-    remote.unmapped = [u for i, u in enumerate(remote.unmapped) if i not in taken]
-
-
-def _name_new_remote(remote: RemoteScan) -> list[str]:
-    """Give each remaining unmapped schedule an event UID of its own."""
-    uids: list[str] = []
-    for schedule, _ in remote.unmapped:
-        sid = schedule.schedule_id
-        assert sid is not None
-        uid = f"{sid}@wecom"
-        remote.groups.setdefault(uid, {})[""] = remote_slot(
-            schedule, ldigest=remote.listing.get(sid)
-        )
-        uids.append(uid)
-    remote.unmapped = []
-    return uids
-
-
-def _snapshots(
-    local: LocalScan, remote: RemoteScan, status: Mapping[str, StatusItem], now: int
-) -> tuple[dict[str, LocalState], dict[str, RemoteState], dict[str, ItemStatus], dict[str, str]]:
-    held = dict(local.held)
-    local_states = {
-        uid: LocalState(
-            uid=uid,
-            href=item.href,
-            etag=item.etag,
-            digest=slots_digest(item.digests),
-            summary=item.summary,
-            skipped=item.skipped,
-            expanded=item.expanded,
-        )
-        for uid, item in local.items.items()
-        if uid not in held
-    }
-    remote_states = {
-        uid: RemoteState(
-            uid=uid,
-            digest=slots_digest({k: s.digest for k, s in group.items()}),
-            content_digest=slots_digest({k: s.content_digest for k, s in group.items()}),
-            summary=next((s.summary for s in group.values() if s.summary), ""),
-        )
-        for uid, group in remote.groups.items()
-        if group and uid not in held
-    }
-    status_states: dict[str, ItemStatus] = {}
-    for uid, item in status.items():
-        if uid in held:
-            continue
-        if (
-            item.href is None
-            and not _live_ids(item, now)
-            and item.pending is None
-            and uid not in local_states
-            and uid not in remote_states
-        ):
-            continue  # a tombstone holding retired occurrences only
-        local_digests = {k: s.local_digest for k, s in item.slots.items() if s.local_digest}
-        remote_digests = {
-            k: s.remote_digest for k, s in item.slots.items() if s.schedule_id is not None
-        }
-        status_states[uid] = ItemStatus(
-            uid=uid,
-            href=item.href,
-            local_etag=item.local_etag,
-            local_digest=slots_digest(live(local_digests, now)),
-            remote_digest=slots_digest(live(remote_digests, now)),
-            pending=item.pending,
-        )
-    return local_states, remote_states, status_states, held
 
 
 #: progress(pair name, done, total)
