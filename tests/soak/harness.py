@@ -203,6 +203,8 @@ class Figures:
     #: (cycle, description), each distinct description once
     mismatches: list[tuple[int, str]] = field(default_factory=list)
     crashes: list[tuple[int, str]] = field(default_factory=list)
+    #: user operations WeCom refused (its state was not what the oracle expected)
+    refused: list[tuple[int, str]] = field(default_factory=list)
     #: per checkpoint with mismatches, the log lines about the events involved
     stories: list[str] = field(default_factory=list)
 
@@ -220,6 +222,8 @@ class Figures:
         )
         lines.append(f"crashes: {len(self.crashes)}")
         lines += [f"  cycle {c}: {text}" for c, text in self.crashes]
+        lines.append(f"operations WeCom refused: {len(self.refused)}")
+        lines += [f"  cycle {c}: {text}" for c, text in self.refused]
         lines.append(f"mismatches: {len(self.mismatches)}")
         lines += [f"  cycle {c}: {text}" for c, text in self.mismatches]
         return "\n".join(lines)
@@ -604,9 +608,18 @@ class Soak:
         local = self._local_index()
         remote = self._remote_index()
         if rng.random() < self.conflict_probability:
-            self._conflict(local, remote)
+            self._guarded(self._conflict, local, remote)
         for _ in range(rng.randint(1, 4)):
-            self._one_operation(local, remote)
+            self._guarded(self._one_operation, local, remote)
+
+    def _guarded(self, operation: Any, *args: Any) -> None:
+        """A user operation WeCom refuses means WeCom no longer holds what the oracle
+        says (the next checkpoint shows how): noted, and the soak goes on."""
+        try:
+            operation(*args)
+        except SoakError as exc:
+            self.figures.refused.append((self.cycle_no, str(exc)[:600]))
+            self.log(f"  REFUSED: {exc}")
 
     def _pick(self, *, side: str, series_only: bool = False) -> Entity | None:
         choices = [

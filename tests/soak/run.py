@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def log(message: str) -> None:
-        if args.verbose or "MISMATCH" in message or "history:" in message:
+        if args.verbose or any(w in message for w in ("MISMATCH", "history:", "REFUSED")):
             print(message, flush=True)
 
     with tempfile.TemporaryDirectory(prefix="wesync-soak-") as tmp:
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                 soak.close()
     print(f"seed: {args.seed}, policy: {args.policy}, {time.monotonic() - began:.0f} s")
     print(figures.text())
-    return 1 if figures.mismatches or figures.crashes else 0
+    return 1 if figures.mismatches or figures.crashes or figures.refused else 0
 
 
 @contextmanager

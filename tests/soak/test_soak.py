@@ -24,6 +24,7 @@ def _soak(server: Any, tmp_path: Path, *, cycles: int, seed: int, policy: str) -
     assert sum(figures.faults.values()) > 0 and figures.syncs > cycles
     assert not figures.crashes, figures.text()
     assert not figures.mismatches, figures.text()
+    assert not figures.refused, figures.text()
 
 
 @pytest.mark.timeout(120)
