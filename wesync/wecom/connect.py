@@ -20,7 +20,10 @@ def open_client(config: Config, *, retry: RetryPolicy | None = None) -> WeComCli
     """
     wecom = config.wecom
     secret = resolve_secret(wecom)
+    # first: it makes the state directory private (0700) before the emulator writes there
     token_cache = _token_cache_path(config.state_dir)
+    base_url = wecom.base_url
+    transport = None
     if wecom.backend is Backend.EMULATOR:
         # imported late: only this backend needs the emulator's code
         from wesync.emulator.inprocess import make_transport
@@ -29,21 +32,12 @@ def open_client(config: Config, *, retry: RetryPolicy | None = None) -> WeComCli
         transport = make_transport(
             state_path=state_path, corpid=wecom.corpid, corpsecret=secret.reveal()
         )
-        return WeComClient(
-            corpid=wecom.corpid,
-            corpsecret=secret,
-            base_url=EMULATOR_BASE_URL,
-            transport=transport,
-            rate_limit=wecom.rate_limit,
-            max_concurrency=wecom.max_concurrency,
-            timeout=wecom.timeout,
-            token_cache=token_cache,
-            retry=retry,
-        )
+        base_url = EMULATOR_BASE_URL
     return WeComClient(
         corpid=wecom.corpid,
         corpsecret=secret,
-        base_url=wecom.base_url,
+        base_url=base_url,
+        transport=transport,
         rate_limit=wecom.rate_limit,
         max_concurrency=wecom.max_concurrency,
         timeout=wecom.timeout,
