@@ -20,10 +20,11 @@ from tests.soak.harness import POLICIES, Soak
 
 
 @contextmanager
-def emulator_process() -> Iterator[str]:
-    """A `wesync emulator` on a free loopback port; yields its URL."""
+def emulator_process(state: Path) -> Iterator[str]:
+    """A `wesync emulator` on a free loopback port, keeping its data in `state` for a
+    post-mortem; yields its URL."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wesync", "emulator", "--port", "0"],
+        [sys.executable, "-m", "wesync", "emulator", "--port", "0", "--state", str(state)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -70,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="wesync-soak-") as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        with emulator_process() if args.url is None else _given(args.url) as url:
+        emulator = emulator_process(workdir / "emulator.json") if args.url is None else None
+        with emulator or _given(args.url) as url:
             soak = Soak(
                 url,
                 workdir,
