@@ -237,13 +237,32 @@ def test_interrupted_push_is_redone_not_read_as_a_conflict() -> None:
     action = one(L(D2), None, S(EMPTY_DIGEST, EMPTY_DIGEST, pending=Side.REMOTE))
     assert kind(action) == ("Create", Side.REMOTE)
     # interrupted while creating the file, then WeCom deleted the event
-    action = one(L(D2), None, S(EMPTY_DIGEST, EMPTY_DIGEST, pending=Side.LOCAL))
+    action = one(L(D2), None, S(EMPTY_DIGEST, EMPTY_DIGEST, pending=Side.LOCAL, pending_digest=D2))
     assert kind(action) == ("Delete", Side.LOCAL)
 
 
 def test_interrupted_pull_is_redone() -> None:
-    assert kind(one(L(D3, etag="e9"), R(D2), S(pending=Side.LOCAL))) == ("Update", Side.LOCAL)
+    # the write landed (the file is what we were writing) or did not (still the old one)
+    for digest in (D2, D1):
+        landed = S(pending=Side.LOCAL, pending_digest=D2)
+        assert kind(one(L(digest, etag="e9"), R(D2), landed)) == ("Update", Side.LOCAL)
     assert kind(one(None, R(D2), S(pending=Side.LOCAL))) == ("Create", Side.LOCAL)
+
+
+def test_edit_after_an_interrupted_pull_is_still_a_conflict() -> None:
+    action = one(L(D3, etag="e9"), R(D2), S(pending=Side.LOCAL, pending_digest=D2))
+    assert isinstance(action, KeepBoth)
+
+
+def test_answers_alone_do_not_conflict_with_a_local_edit() -> None:
+    answered = RemoteState(uid="u", digest=D1 + "+answer", content_digest=D1)
+    st = S(remote_content_digest=D1)
+    action = one(L(D2, etag="e2"), answered, st)
+    assert isinstance(action, Update) and action.side is Side.REMOTE and action.pull_answers
+    action = one(L(D2, etag="e2"), answered, st, Direction.TO_WECOM)
+    assert isinstance(action, Update) and action.side is Side.REMOTE and not action.pull_answers
+    # and an answer does not bring back an event deleted locally
+    assert kind(one(None, answered, st)) == ("Delete", Side.REMOTE)
 
 
 def test_plan_is_in_uid_order_and_counts() -> None:

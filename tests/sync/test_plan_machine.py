@@ -68,10 +68,10 @@ class World:
                 self.remote[uid] = ("half-written", "")
             case Create(side=Side.LOCAL, uid=uid) | Update(side=Side.LOCAL, uid=uid):
                 # file writes are atomic: the new version is there, the status is not
-                self.mark_pending(uid, Side.LOCAL)
+                self.mark_pending(uid, Side.LOCAL, content_digest(self.remote[uid][0]))
                 self.write_local(uid, self.remote[uid][0])
 
-    def mark_pending(self, uid: str, side: Side) -> None:
+    def mark_pending(self, uid: str, side: Side, digest: str | None = None) -> None:
         old = self.status.get(uid)
         empty = slots_digest({})
         self.status[uid] = ItemStatus(
@@ -80,7 +80,9 @@ class World:
             local_etag=old.local_etag if old else None,
             local_digest=old.local_digest if old else empty,
             remote_digest=old.remote_digest if old else empty,
+            remote_content_digest=old.remote_content_digest if old else empty,
             pending=side,
+            pending_digest=digest,
         )
 
     def record(self, uid: str) -> None:
@@ -92,6 +94,7 @@ class World:
             local_etag=str(e),
             local_digest=content_digest(c),
             remote_digest=full_digest(rc, rr),
+            remote_content_digest=content_digest(rc),
         )
 
     def sync(self, options: PlanOptions, *, stop_at: int | None = None) -> bool:
@@ -144,11 +147,13 @@ class SyncMachine(RuleBasedStateMachine):
         self.synced: dict[str, str] = {}
 
     def _note(self, side: Side, uid: str, content: str) -> None:
-        # an edit back to what was last synced is no change at all; and an edit of an
-        # item a killed run was writing, before the next run, is the documented
-        # exception: the next run finishes its write over it
+        # an edit back to what was last synced is no change at all; and an edit in WeCom
+        # of an event a killed run was writing there, before the next run, is the
+        # documented exception: the next run finishes its write over it
         st = self.world.status.get(uid)
-        if self.synced.get(uid) == content or (st is not None and st.pending is not None):
+        if self.synced.get(uid) == content or (
+            side is Side.REMOTE and st is not None and st.pending is Side.REMOTE
+        ):
             self.unsynced.pop((side, uid), None)
         else:
             self.unsynced[side, uid] = content

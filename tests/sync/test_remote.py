@@ -122,12 +122,20 @@ async def test_new_override_on_an_existing_series(emulator_server: Any) -> None:
         assert writes(emulator_server) == ["/cgi-bin/oa/schedule/update"]
 
 
-async def test_changed_rule_recreates_the_series(emulator_server: Any) -> None:
+async def test_moved_series_is_recreated_but_a_new_end_is_not(emulator_server: Any) -> None:
     cal = make_calendar(emulator_server)
     async with loopback_client(emulator_server) as client:
         slots = await push(client, cal, {"": draft(weekly=True, until=MONDAY_9 + 5 * WEEK)})
         longer = draft(weekly=True, until=MONDAY_9 + 8 * WEEK)
         after = await push(client, cal, {"": longer}, slots)
+        assert after[""] == slots[""]
+        excluded = draft(weekly=True, until=MONDAY_9 + 8 * WEEK, exclude=(MONDAY_9 + 6 * WEEK,))
+        after = await push(client, cal, {"": excluded}, after)
+        shorter = draft(weekly=True, until=MONDAY_9 + 3 * WEEK)  # the exclusion falls off
+        after = await push(client, cal, {"": shorter}, after)
+        assert after[""] == slots[""]
+        moved = draft(weekly=True, start=MONDAY_9 + DAY, until=MONDAY_9 + 3 * WEEK)
+        after = await push(client, cal, {"": moved}, after)
         assert after[""] != slots[""]
 
 

@@ -41,6 +41,9 @@ class Update:
     uid: Uid
     reason: str = ""
     conflict: bool = False  #: both sides changed; the policy chose the other side
+    #: after writing WeCom, write WeCom's version back into the file too: it carries
+    #: the attendees' answers the local version does not have yet
+    pull_answers: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

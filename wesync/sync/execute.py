@@ -26,6 +26,7 @@ from wesync.storage.base import LocalStorage
 from wesync.sync.actions import Create, Delete, Forget, KeepBoth, Plan, Record, Side, Skip, Update
 from wesync.sync.listing import RemoteScan, RemoteSlot, remote_slot
 from wesync.sync.local import LocalItem, LocalScan, translate
+from wesync.sync.plan import slots_digest
 from wesync.sync.remote import OldSlot, PushResult, delete_event, push_event
 from wesync.sync.report import PairReport
 from wesync.sync.slots import is_retired
@@ -213,7 +214,8 @@ class Executor:
         remote_side = [
             a for a in plan if isinstance(a, Create | Update | Delete) and a.side is Side.REMOTE
         ]
-        self._total = len(local_side) + len(remote_side)
+        pulls = [a for a in remote_side if isinstance(a, Update) and a.pull_answers]
+        self._total = len(local_side) + len(remote_side) + len(pulls)
         await self._ensure_full(
             {a.uid for a in local_side if not isinstance(a, Delete)}
             | {a.uid for a in remote_side if isinstance(a, Update)}
@@ -229,6 +231,14 @@ class Executor:
                 self.report.skipped += 1
         self._run_local(local_side)
         await self._run_remote([*remote_side, *self._extra_remote])
+        # WeCom now holds the local edit with the attendees' answers: bring those home
+        self._run_local(
+            [
+                Update(side=Side.LOCAL, uid=a.uid, reason="attendees answered in WeCom")
+                for a in pulls
+                if a.uid in self._pushed
+            ]
+        )
 
     def _changed_meanwhile(self, uid: str, exc: Exception) -> None:
         # someone is editing the file right now: leave it to the next run
@@ -241,21 +251,24 @@ class Executor:
 
     # -- local -------------------------------------------------------------
 
-    def _run_local(self, actions: list[Create | Update | Delete | KeepBoth]) -> None:
+    def _run_local(self, actions: Sequence[Create | Update | Delete | KeepBoth]) -> None:
+        """Write the files, flush once, then record; each item is marked pending
+        (with the digest it will have) just before its write."""
         if not actions:
             return
-        with self.db.transaction():
-            for a in actions:
-                self.db.set_pending(a.uid, Side.LOCAL)
         done: list[Create | Update | Delete | KeepBoth] = []
         copies: dict[str, LocalItem] = {}
         for action in actions:
             try:
                 if isinstance(action, KeepBoth):
-                    copies[action.copy_uid] = self._keep_local_copy(action)
+                    # the local version is saved first: a kill after this point loses nothing
+                    copy = self._keep_local_copy(action)
+                    if copy is not None:
+                        copies[action.copy_uid] = copy
                     self._write_local(action.uid)
                 elif isinstance(action, Delete):
                     item = self.local.items[action.uid]
+                    self._mark_local(action.uid, "")
                     self.storage.delete(item.href, item.etag)
                 else:
                     self._write_local(action.uid)
@@ -277,8 +290,18 @@ class Executor:
             for action in done:
                 self._after_local(action, etags, copies)
 
-    def _keep_local_copy(self, action: KeepBoth) -> LocalItem:
-        """Save the local version under a new UID beside WeCom's (keep-both)."""
+    def _mark_local(self, uid: str, digest: str) -> None:
+        with self.db.transaction():
+            self.db.set_pending(uid, Side.LOCAL, digest=digest)
+
+    def _keep_local_copy(self, action: KeepBoth) -> LocalItem | None:
+        """Save the local version under a new UID beside WeCom's (keep-both).
+
+        None when an earlier, interrupted run saved it already (the copy's UID
+        comes from its content, and the plan pushes it as a new local event)."""
+        if action.copy_uid in self.local.items:
+            self.db.log_conflict(action.uid, f"keep-both: local version kept as {action.copy_uid}")
+            return None
         mine = self._load_local(action.uid)
         assert mine.data is not None
         cal = icalendar.Calendar.from_ical(mine.data)
@@ -301,18 +324,29 @@ class Executor:
     def _write_local(self, uid: str) -> None:
         group = self.remote.groups.get(uid, {})
         schedules = {k: s.schedule for k, s in group.items() if s.schedule is not None}
+        if len(schedules) != len(group):
+            raise WesyncError(f"WeCom's version of {uid!r} could not be read in full")
         existing = self.local.items.get(uid)
         if existing is None:
-            cal = schedules_to_item(uid, schedules, options=self.options, existing=None)
-            href, etag = self.storage.create(uid, serialize(cal))
+            data = serialize(schedules_to_item(uid, schedules, options=self.options, existing=None))
+            self._mark_local(uid, self._digest_of(data, uid))
+            href, etag = self.storage.create(uid, data)
             self.local.items[uid] = LocalItem(uid=uid, href=href, etag=etag, digests={})
             return
         current = self._load_local(uid)
         cal = schedules_to_item(uid, schedules, options=self.options, existing=current.parsed)
         data = serialize(cal)
         if data != current.data:
+            self._mark_local(uid, self._digest_of(data, uid))
             etag = self.storage.update(current.href, data, current.etag)
             current.etag = etag
+
+    def _digest_of(self, data: bytes, uid: str) -> str:
+        """The content digest a file holding `data` will have (as the plan computes it)."""
+        item = translate(
+            data, href=uid, etag="", options=self.options, now=self.now, where=f"{uid} (new)"
+        )
+        return slots_digest(item.digests)
 
     def _after_local(
         self,
@@ -347,13 +381,14 @@ class Executor:
         if isinstance(action, KeepBoth):
             self.report.conflicts += 1
             self.report.updated_local += 1
-            self.report.created_local += 1
-            copy = copies[action.copy_uid]
-            copy.etag = etags.get(copy.href, copy.etag)
-            self.db.set_pending(action.copy_uid, Side.REMOTE)
-            self._extra_remote.append(
-                Create(side=Side.REMOTE, uid=action.copy_uid, reason="keep-both copy")
-            )
+            copy = copies.get(action.copy_uid)
+            if copy is not None:
+                self.report.created_local += 1
+                copy.etag = etags.get(copy.href, copy.etag)
+                self.db.set_pending(action.copy_uid, Side.REMOTE)
+                self._extra_remote.append(
+                    Create(side=Side.REMOTE, uid=action.copy_uid, reason="keep-both copy")
+                )
         elif isinstance(action, Create):
             self.report.created_local += 1
         else:

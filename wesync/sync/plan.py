@@ -80,9 +80,14 @@ class ItemStatus:
     href: str | None
     local_etag: str | None
     local_digest: str
-    remote_digest: str
+    remote_digest: str  #: with attendee answers
+    #: without answers; None when unknown (then any WeCom change counts as content)
+    remote_content_digest: str | None = None
     #: a write to this side was in flight when a run stopped; it is redone
     pending: Side | None = None
+    #: for pending=LOCAL: the digest the file would have once that write landed
+    #: ("" for a deletion), so a later edit by the user is still told apart
+    pending_digest: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,24 +126,26 @@ def decide(
     if loc is not None and loc.skipped:
         # Never read "cannot express it" as "deleted": WeCom's copy stays as it was.
         return Skip(uid=uid, reason="recurrence WeCom cannot express (fallback = skip)")
-    if (
-        rem is None
-        and st is not None
-        and st.pending is None
-        and st.remote_digest == EMPTY_DIGEST
-    ):
+    if rem is None and st is not None and st.pending is None and st.remote_digest == EMPTY_DIGEST:
         # WeCom held no schedule for it last time either (e.g. a cancelled master);
         # a row that only marks an interrupted write has no such history.
         rem = RemoteState(uid=uid, digest=EMPTY_DIGEST, content_digest=EMPTY_DIGEST)
 
     local_changed = loc is not None and st is not None and loc.digest != st.local_digest
     remote_changed = rem is not None and st is not None and rem.digest != st.remote_digest
+    content_changed = remote_changed and (
+        st is None
+        or st.remote_content_digest is None
+        or (rem is not None and rem.content_digest != st.remote_content_digest)
+    )
     if st is not None and st.pending is Side.LOCAL:
-        # Our own write to the files was cut short: WeCom's version is the one to redo.
-        local_changed, remote_changed = False, rem is not None
+        # Our own write to the files was cut short: WeCom's version is the one to redo;
+        # the file counts as changed only if it is neither the old nor our new version.
+        local_changed = loc is not None and loc.digest not in (st.local_digest, st.pending_digest)
+        remote_changed = content_changed = rem is not None
     elif st is not None and st.pending is Side.REMOTE:
         # Our own writes to WeCom were cut short: what WeCom shows is partly ours.
-        local_changed, remote_changed = loc is not None, False
+        local_changed, remote_changed, content_changed = loc is not None, False, False
 
     match (loc, rem, st):
         case (None, None, None):
@@ -180,6 +187,16 @@ def decide(
                         reason="WeCom edit of an expanded series reverted",
                     )
                 return Update(side=Side.LOCAL, uid=uid, reason="changed in WeCom")
+            if not content_changed:
+                # only attendees answered in WeCom: the edit goes there, the answers come back
+                if direction is Direction.FROM_WECOM:
+                    return Update(side=Side.LOCAL, uid=uid, reason="local edit reverted")
+                return Update(
+                    side=Side.REMOTE,
+                    uid=uid,
+                    reason="changed locally; attendees answered in WeCom",
+                    pull_answers=direction is Direction.TWO_WAY and not loc.expanded,
+                )
             if loc.digest == rem.content_digest:
                 return Record(uid=uid, reason="same change on both sides")
             return _conflict(loc, options, reason="changed on both sides")
@@ -198,7 +215,8 @@ def decide(
             # deleted locally
             if direction is Direction.FROM_WECOM:
                 return Create(side=Side.LOCAL, uid=uid, reason="deleted locally; re-created")
-            if remote_changed and direction is Direction.TWO_WAY:
+            if content_changed and direction is Direction.TWO_WAY:
+                # (an attendee's answer alone does not bring a deleted event back)
                 return Create(
                     side=Side.LOCAL,
                     uid=uid,

@@ -172,15 +172,17 @@ def snapshots(
         ):
             continue  # a tombstone holding retired occurrences only
         local_digests = {k: s.local_digest for k, s in item.slots.items() if s.local_digest}
-        remote_digests = {
-            k: s.remote_digest for k, s in item.slots.items() if s.schedule_id is not None
-        }
+        mapped = [(k, s) for k, s in item.slots.items() if s.schedule_id is not None]
+        remote_digests = {k: s.remote_digest for k, s in mapped}
+        remote_contents = {k: s.remote_content for k, s in mapped}
         status_states[uid] = ItemStatus(
             uid=uid,
             href=item.href,
             local_etag=item.local_etag,
             local_digest=slots_digest(live(local_digests, now)),
             remote_digest=slots_digest(live(remote_digests, now)),
+            remote_content_digest=slots_digest(live(remote_contents, now)),
             pending=item.pending,
+            pending_digest=item.pending_digest,
         )
     return local_states, remote_states, status_states, held

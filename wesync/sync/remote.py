@@ -195,11 +195,18 @@ def _exclusions(draft: ScheduleDraft | None) -> frozenset[int]:
 
 
 def _series_key(draft: ScheduleDraft) -> object:
-    """What cannot change without re-creating the series."""
+    """What cannot change without re-creating the series. The end (repeat_until)
+    can: an update moves it in place, keeping the schedule and its answers."""
     rec = draft.recurrence
     if rec is None:
         return None
-    return (replace(rec, exclude_times=()), draft.start_time, draft.is_whole_day)
+    return (replace(rec, exclude_times=(), repeat_until=0), draft.start_time, draft.is_whole_day)
+
+
+def _within(times: frozenset[int], draft: ScheduleDraft) -> frozenset[int]:
+    """The exclusions that still name occurrences once the series ends where `draft` says."""
+    until = draft.recurrence.repeat_until if draft.recurrence else 0
+    return times if not until else frozenset(t for t in times if t <= until)
 
 
 async def push_event(
@@ -239,6 +246,7 @@ async def push_event(
             excluded = frozenset()
         elif old_master.draft.content_digest() != new_master.content_digest():
             same_series = _series_key(old_master.draft) == _series_key(new_master)
+            excluded = _within(excluded, new_master)
             if same_series and excluded <= wanted:
                 old_base = replace(old_master.draft, recurrence=None)
                 if old_master.draft.recurrence is not None:

@@ -31,7 +31,7 @@ from pathlib import Path
 from wesync.errors import StatusError
 from wesync.sync.actions import Side
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS items (
     href TEXT,
     local_etag TEXT,
     pending TEXT,
+    pending_digest TEXT,
     expanded INTEGER NOT NULL DEFAULT 0,
     summary TEXT NOT NULL DEFAULT ''
 );
@@ -89,6 +90,8 @@ class StatusItem:
     href: str | None = None
     local_etag: str | None = None
     pending: Side | None = None
+    #: with pending=LOCAL: the content digest the file has once the write landed
+    pending_digest: str | None = None
     expanded: bool = False
     summary: str = ""
     slots: Mapping[str, SlotStatus] = field(default_factory=dict)
@@ -147,15 +150,19 @@ class StatusDB:
 
     def _check_version(self) -> None:
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row is None:
-            self._db.execute(
-                "INSERT INTO meta(key, value) VALUES('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
-        elif int(row[0]) > SCHEMA_VERSION:
+        if row is not None and int(row[0]) > SCHEMA_VERSION:
             raise StatusError(
                 f"{self.path}: written by a newer wesync (schema {row[0]}, "
                 f"this one knows {SCHEMA_VERSION})"
             )
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(items)")}
+        if "pending_digest" not in columns:  # schema 1
+            self._db.execute("ALTER TABLE items ADD COLUMN pending_digest TEXT")
+        self._db.execute(
+            "INSERT INTO meta(key, value) VALUES('schema_version', ?)"
+            " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (str(SCHEMA_VERSION),),
+        )
 
     def close(self) -> None:
         self._db.close()
@@ -209,14 +216,15 @@ class StatusDB:
                 listing_digest=row[6],
             )
         items: dict[str, StatusItem] = {}
-        for uid, href, etag, pending, expanded, summary in self._db.execute(
-            "SELECT uid, href, local_etag, pending, expanded, summary FROM items"
+        for uid, href, etag, pending, pending_digest, expanded, summary in self._db.execute(
+            "SELECT uid, href, local_etag, pending, pending_digest, expanded, summary FROM items"
         ):
             items[uid] = StatusItem(
                 uid=uid,
                 href=href,
                 local_etag=etag,
                 pending=Side(pending) if pending else None,
+                pending_digest=pending_digest,
                 expanded=bool(expanded),
                 summary=summary,
                 slots=slots.get(uid, {}),
@@ -226,15 +234,17 @@ class StatusDB:
     def put(self, item: StatusItem) -> None:
         """Replace everything known about one UID."""
         self._write(
-            "INSERT INTO items(uid, href, local_etag, pending, expanded, summary)"
-            " VALUES(?,?,?,?,?,?) ON CONFLICT(uid) DO UPDATE SET href=excluded.href,"
+            "INSERT INTO items(uid, href, local_etag, pending, pending_digest, expanded, summary)"
+            " VALUES(?,?,?,?,?,?,?) ON CONFLICT(uid) DO UPDATE SET href=excluded.href,"
             " local_etag=excluded.local_etag, pending=excluded.pending,"
+            " pending_digest=excluded.pending_digest,"
             " expanded=excluded.expanded, summary=excluded.summary",
             (
                 item.uid,
                 item.href,
                 item.local_etag,
                 item.pending.value if item.pending else None,
+                item.pending_digest,
                 int(item.expanded),
                 item.summary,
             ),
@@ -262,12 +272,14 @@ class StatusDB:
         self._write("DELETE FROM slots WHERE uid=?", (uid,))
         self._write("DELETE FROM items WHERE uid=?", (uid,))
 
-    def set_pending(self, uid: str, side: Side | None) -> None:
-        """Mark a write to `side` in flight for `uid` (creating the row if needed)."""
+    def set_pending(self, uid: str, side: Side | None, *, digest: str | None = None) -> None:
+        """Mark a write to `side` in flight for `uid` (creating the row if needed);
+        `digest`: what the file's content digest will be once a local write landed."""
         self._write(
-            "INSERT INTO items(uid, pending) VALUES(?, ?)"
-            " ON CONFLICT(uid) DO UPDATE SET pending=excluded.pending",
-            (uid, side.value if side else None),
+            "INSERT INTO items(uid, pending, pending_digest) VALUES(?, ?, ?)"
+            " ON CONFLICT(uid) DO UPDATE SET pending=excluded.pending,"
+            " pending_digest=excluded.pending_digest",
+            (uid, side.value if side else None, digest),
         )
 
     def map_slot(self, uid: str, slot: str, schedule_id: str | None) -> None:
