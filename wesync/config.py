@@ -90,6 +90,7 @@ class WeComConfig:
     rate_limit: int = 6000  #: calls per minute per API, kept under WeCom's 10,000
     max_concurrency: int = 8  #: requests in flight at once
     timeout: float = 30.0  #: seconds per HTTP request
+    origin: str = "[wecom]"  #: where this table came from, for error messages
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -326,13 +327,18 @@ def _parse_wecom(raw: Mapping[str, Any], base: Path, where: str) -> WeComConfig:
         rate_limit=rate_limit or 6000,
         max_concurrency=concurrency or 8,
         timeout=parse_duration(timeout, where=f"{where} timeout") if timeout is not None else 30.0,
+        origin=where,
     )
 
 
 def _parse_daemon(raw: Mapping[str, Any], where: str) -> DaemonConfig:
     t = _Table(raw, where)
     interval_raw = t.raw("interval")
-    interval = parse_duration(interval_raw, where=f"{where} interval") if interval_raw else 300.0
+    interval = (
+        parse_duration(interval_raw, where=f"{where} interval")
+        if interval_raw is not None
+        else 300.0
+    )
     health = t.text("health_listen")
     if health is not None:
         _check_listen(health, f"{where} health_listen")
@@ -438,7 +444,7 @@ def resolve_secret(cfg: WeComConfig, env: Mapping[str, str] | None = None) -> Se
     raise ConfigError(
         "no corpsecret: set corpsecret_file, $WESYNC_CORPSECRET, corpsecret, "
         "or a systemd credential named corpsecret",
-        where="[wecom]",
+        where=cfg.origin,
     )
 
 

@@ -195,21 +195,14 @@ def test_config_not_utf8(tmp_path: Path) -> None:
     assert str(path) in stderr
 
 
-FALSY_INTERVAL = pytest.mark.xfail(
-    strict=True,
-    reason="config._parse_daemon tests `if interval_raw` instead of `is not None`: "
-    '0, "" and false silently become the 5 min default',
-)
-
-
 @pytest.mark.parametrize(
     "value",
     [
-        pytest.param("0", marks=FALSY_INTERVAL),
+        "0",
         '"0s"',
         "-1",
-        pytest.param('""', marks=FALSY_INTERVAL),
-        pytest.param("false", marks=FALSY_INTERVAL),
+        '""',
+        "false",
     ],
 )
 def test_interval_that_is_not_a_positive_duration(tmp_path: Path, value: str) -> None:
@@ -221,11 +214,6 @@ def test_interval_that_is_not_a_positive_duration(tmp_path: Path, value: str) ->
     assert "interval" in stderr and str(path) in stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config.resolve_secret raises ConfigError(where='[wecom]'): the message names "
-    "the table but not the config file",
-)
 def test_no_secret_anywhere_names_the_config_file(tmp_path: Path) -> None:
     path = tmp_path / "wesync.toml"
     path.write_text(_edit('corpsecret = "emulator-secret"\n', ""))
