@@ -112,16 +112,6 @@ def _kill_at(monkeypatch: pytest.MonkeyPatch, method: str) -> None:
     monkeypatch.setattr(Executor, method, killed)
 
 
-KEEP_BOTH_COPY_LOST = pytest.mark.xfail(
-    strict=True,
-    reason="sync/execute.py _run_local marks every local action's UID pending=local before "
-    "writing; after a kill, plan.decide treats pending=local as 'redo WeCom's version' "
-    "(local_changed=False), so a keep-both conflict interrupted before the copy was saved "
-    "becomes a plain overwrite and the local version is lost",
-)
-
-
-@KEEP_BOTH_COPY_LOST
 async def test_keep_both_killed_before_the_copy_loses_nothing(
     emulator_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -141,15 +131,6 @@ async def test_keep_both_killed_before_the_copy_loses_nothing(
     assert side.local_summaries() == ["Plan (mine)", "Plan (theirs)"]
 
 
-LOCAL_EDIT_AFTER_KILL_LOST = pytest.mark.xfail(
-    strict=True,
-    reason="plan.decide: with pending=local (a run killed in its local phase) a later "
-    "local edit counts as unchanged (local_changed=False), so WeCom's version overwrites "
-    "it without a conflict whatever the policy",
-)
-
-
-@LOCAL_EDIT_AFTER_KILL_LOST
 @pytest.mark.parametrize("policy", [ConflictPolicy.LOCAL_WINS, ConflictPolicy.KEEP_BOTH])
 async def test_local_edit_after_a_killed_local_phase_is_not_overwritten(
     emulator_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: ConflictPolicy
@@ -182,12 +163,6 @@ def _series(until: str) -> bytes:
     ).encode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync/remote.py push_event: _series_key includes repeat_until, so a changed "
-    "UNTIL deletes and re-creates the WeCom series (new schedule_id, every attendee's "
-    "answer reset) although update op_mode=0 can change repeat_until in place",
-)
 async def test_extending_until_keeps_the_schedule_and_its_answers(
     emulator_server: Any, tmp_path: Path
 ) -> None:
@@ -220,13 +195,6 @@ def _with_attendee(summary: str) -> bytes:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plan.decide compares RemoteState.digest (with answers) to the status, so an "
-    "attendee's answer alone makes WeCom 'changed'; with a local edit in the same window "
-    "that is a conflict, and wecom-wins throws the edit away (keep-both forks the event) "
-    "although WeCom's content did not change",
-)
 @pytest.mark.parametrize("policy", [ConflictPolicy.WECOM_WINS, ConflictPolicy.KEEP_BOTH])
 async def test_an_answer_in_wecom_does_not_undo_a_local_edit(
     emulator_server: Any, tmp_path: Path, policy: ConflictPolicy
