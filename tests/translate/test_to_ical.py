@@ -138,3 +138,23 @@ def test_parse_errors_name_the_file_and_problem() -> None:
             b"BEGIN:VEVENT\r\nUID:1\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
             where="c.ics",
         )
+
+
+def test_the_time_of_writing_is_passed_in_never_read_from_the_clock() -> None:
+    """translate is pure: `now` is required, and a new event's DTSTAMP is exactly it."""
+    import inspect
+
+    from wesync.wecom.models import Reminders, Schedule
+
+    param = inspect.signature(schedules_to_item).parameters["now"]
+    assert param.default is inspect.Parameter.empty
+    schedule = Schedule(
+        schedule_id="s1",
+        summary="Stamp",
+        start_time=NOW + 3600,
+        end_time=NOW + 7200,
+        is_whole_day=0,
+        reminders=Reminders(is_remind=0, remind_time_diffs=(), is_repeat=0),
+    )
+    cal = schedules_to_item("stamp", {MASTER: schedule}, options=OPTIONS, existing=None, now=NOW)
+    assert b"DTSTAMP:20260301T000000Z" in serialize(cal)

@@ -328,13 +328,17 @@ class Executor:
             raise WesyncError(f"WeCom's version of {uid!r} could not be read in full")
         existing = self.local.items.get(uid)
         if existing is None:
-            data = serialize(schedules_to_item(uid, schedules, options=self.options, existing=None))
+            data = serialize(
+                schedules_to_item(uid, schedules, options=self.options, existing=None, now=self.now)
+            )
             self._mark_local(uid, self._digest_of(data, uid))
             href, etag = self.storage.create(uid, data)
             self.local.items[uid] = LocalItem(uid=uid, href=href, etag=etag, digests={})
             return
         current = self._load_local(uid)
-        cal = schedules_to_item(uid, schedules, options=self.options, existing=current.parsed)
+        cal = schedules_to_item(
+            uid, schedules, options=self.options, existing=current.parsed, now=self.now
+        )
         data = serialize(cal)
         if data != current.data:
             self._mark_local(uid, self._digest_of(data, uid))

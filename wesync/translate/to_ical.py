@@ -24,7 +24,6 @@ Choices (see docs/features.md):
 from __future__ import annotations
 
 import functools
-import time as _time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -352,15 +351,16 @@ def schedules_to_item(
     *,
     options: TranslateOptions,
     existing: ParsedItem | None,
-    now: int | None = None,
+    now: int,
 ) -> icalendar.Calendar:
     """The VCALENDAR for one event from all of its WeCom schedules.
 
     `slots` must hold every schedule of the event ("" master, "R:<t>"
     overrides); an existing override with no slot here is removed. Pass
-    `existing` to update a local item in place.
+    `existing` to update a local item in place. `now` (Unix seconds) is the
+    DTSTAMP of a new event: the translator never reads the clock itself.
     """
-    stamp = int(_time.time()) if now is None else now
+    stamp = now
     if existing is not None:
         cal = _copy(existing.calendar)
         old = translate_event(existing, options=options, now=stamp)
