@@ -138,3 +138,33 @@ async def test_in_process_with_own_credentials() -> None:
         bad = await client.get(C.GETTOKEN_PATH, params={"corpid": "wwemulator",
                                                         "corpsecret": "mine"})
         assert bad.json()["errcode"] == C.ERR_INVALID_CORPID
+
+
+def test_ensure_calendar_creates_the_named_calendar_once(tmp_path: Path) -> None:
+    path = tmp_path / "wecom.json"
+    emulator = Emulator(state_path=path, corpsecret="mine")
+    emulator.ensure_calendar("wcCHOSEN", "Team")
+    emulator.ensure_calendar("wcCHOSEN", "Renamed", "#000000")  # present: left alone
+    emulator.close()
+    with BackgroundServer(Emulator(state_path=path, corpsecret="mine")) as server, \
+            httpx.Client(base_url=server.url) as client:
+        api = Api(client, corpsecret="mine")
+        got = api.ok(C.CALENDAR_GET, {"cal_id_list": ["wcCHOSEN"]})["calendar_list"]
+        assert [(c["cal_id"], c["summary"], c["color"]) for c in got] == [
+            ("wcCHOSEN", "Team", "#3366CC")
+        ]
+        api.add_schedule("wcCHOSEN")  # the default app owns it
+    with pytest.raises(EmulatorError):
+        Emulator().ensure_calendar("wcBAD", "Team", "blue")
+
+
+def test_sandbox_seeds_the_pairs_calendars_through_the_emulator(tmp_path: Path) -> None:
+    from wesync.sync.sandbox import ensure_calendars
+
+    path = tmp_path / "state" / "wecom.json"
+    seeded = {"wcA": "pair a", "wcB": "pair b"}
+    args = {"state_path": path, "corpid": "wwemulator", "corpsecret": "emulator-secret"}
+    assert ensure_calendars(**args, calendars=seeded) == ["wcA", "wcB"]
+    assert ensure_calendars(**args, calendars=seeded) == []
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert {k: v["fields"]["summary"] for k, v in saved["calendars"].items()} == seeded

@@ -275,6 +275,33 @@ class Emulator:
             self.state.apps[corpsecret] = agentid
             self._changed()
 
+    def ensure_calendar(self, cal_id: str, summary: str, color: str = "#3366CC") -> None:
+        """Make sure a calendar with exactly this cal_id exists, for the default app.
+
+        WeCom's calendar/add cannot choose a cal_id; this is for a sandbox whose
+        config names one (wesync.sync.sandbox). An existing record under that id
+        is left as it is. The summary is cut to WeCom's limit.
+        """
+        if not cal_id:
+            raise AdminRequestError("a calendar needs a non-empty cal_id")
+        try:
+            fields = v.calendar_fields(
+                {"summary": summary[: C.SUMMARY_MAX], "color": color}, creating=True
+            )
+        except ApiError as exc:
+            raise AdminRequestError(f"calendar {cal_id!r}: {exc.detail or exc.errcode}") from None
+        with self._lock:
+            if cal_id in self.state.calendars:
+                return
+            self.state.calendars[cal_id] = {
+                "cal_id": cal_id,
+                "app": next(iter(self._base_apps)),
+                "deleted": False,
+                "last_sequence": 0,
+                "fields": fields,
+            }
+            self._changed()
+
     def act(self, action: str, body: Mapping[str, Any]) -> Json:
         """Someone acts in the WeCom app (respond, admin_edit, ...); sends the callback."""
         perform = ADMIN_ACTIONS.get(action)

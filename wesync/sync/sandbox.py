@@ -25,33 +25,11 @@ def ensure_calendars(
     emulator = Emulator(corpid=corpid, corpsecret=corpsecret, state_path=state_path)
     created: list[str] = []
     try:
-        hook = getattr(emulator, "ensure_calendar", None)
         for cal_id, summary in calendars.items():
             if cal_id in emulator.state.calendars:
                 continue
-            if hook is not None:
-                hook(cal_id, summary)
-            else:
-                _add_calendar(emulator, state_path, cal_id, summary, corpsecret)
+            emulator.ensure_calendar(cal_id, summary)
             created.append(cal_id)
     finally:
         emulator.close()
     return created
-
-
-def _add_calendar(
-    emulator: Emulator, state_path: Path, cal_id: str, summary: str, app: str
-) -> None:
-    """The record the emulator's calendar/add would store (see wesync.emulator.state)."""
-    from wesync.emulator.state import save_state
-    from wesync.emulator.validate import calendar_fields
-
-    fields = calendar_fields({"summary": summary[:128], "color": "#3F8CFF"}, creating=True)
-    emulator.state.calendars[cal_id] = {
-        "cal_id": cal_id,
-        "app": app,
-        "deleted": False,
-        "last_sequence": 0,
-        "fields": fields,
-    }
-    save_state(state_path, emulator.state.to_json())
