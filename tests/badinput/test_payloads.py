@@ -87,12 +87,6 @@ def test_unknown_fields_do_not_break_a_sync(pair: Pair) -> None:
     assert writes == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync/remote.py _Push._schedule builds the update from the canonical draft "
-    "(translate.remote.schedule_from_draft), so Schedule.extra - the fields wesync does "
-    "not know - is not sent back, and WeCom's update overwrites the whole schedule",
-)
 def test_unknown_fields_survive_a_read_modify_write(
     pair: Pair, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -3,6 +3,7 @@ exclusions, overrides, 90706, and lost answers."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -164,3 +165,25 @@ async def test_lost_answer_to_an_add_keeps_the_intent(emulator_server: Any) -> N
         assert (intent.op, intent.summary, intent.start_time) == ("add", "Lost", MONDAY_9)
         listed = await client.schedule_list(cal)
         assert [s.summary for s in listed] == ["Lost"]
+
+
+def test_an_update_carries_the_fields_wesync_does_not_know() -> None:
+    from wesync.sync.remote import carry_over
+    from wesync.translate.remote import schedule_from_draft
+    from wesync.wecom.models import Attendee, Reminders, Schedule
+
+    previous = Schedule(
+        schedule_id="s1",
+        summary="Old",
+        attendees=(Attendee(userid="ann", extra={"seat": 4}), Attendee(userid="bob")),
+        reminders=Reminders(is_remind=0, extra={"x_sound": "bell"}),
+        extra={"x_meeting_room": {"room_id": "r-17"}, "color_tag": "#00FF00"},
+    )
+    new = replace(schedule_from_draft(draft("New"), cal_id="c"), schedule_id="s1")
+    new = replace(new, attendees=(Attendee(userid="ann"), Attendee(userid="cat")))
+    body = carry_over(new, previous).to_api(for_update=True)
+    assert body["summary"] == "New"
+    assert body["x_meeting_room"] == {"room_id": "r-17"} and body["color_tag"] == "#00FF00"
+    assert body["reminders"]["x_sound"] == "bell"
+    assert body["attendees"] == [{"userid": "ann", "seat": 4}, {"userid": "cat"}]
+    assert carry_over(new, None) is new

@@ -439,7 +439,7 @@ class Executor:
         new = {k: d for k, d in item.translation.slots.items() if not is_retired(k, self.now)}
         group = self.remote.groups.get(uid, {})
         old = {
-            k: OldSlot(schedule_id=s.schedule_id, draft=s.draft)
+            k: OldSlot(schedule_id=s.schedule_id, draft=s.draft, schedule=s.schedule)
             for k, s in group.items()
             if s.draft is not None
         }

@@ -8,7 +8,9 @@ WeCom's model shapes the steps:
   which answers with the new single schedule's id;
 - WeCom cannot bring an excluded occurrence back, so a series whose rule or
   start changed, or whose exclusions shrank, is deleted and created again;
-- ``update`` overwrites, so it always carries the whole schedule;
+- ``update`` overwrites, so it always carries the whole schedule, including
+  the fields wesync does not know (`Schedule.extra`, and the reminders' and
+  attendees' own) taken from the schedule WeCom holds now;
 - a one-off schedule cannot have its start moved into the past (90706): it
   is deleted and added again instead.
 
@@ -75,6 +77,8 @@ class Journal(Protocol):
 class OldSlot:
     schedule_id: str
     draft: ScheduleDraft
+    #: the schedule as WeCom holds it (None: not fetched), for what the draft lacks
+    schedule: Schedule | None = None
 
 
 @dataclass(kw_only=True)
@@ -133,11 +137,13 @@ class _Push:
         self.result.written.add(sid)
         return sid
 
-    async def update(self, slot: SlotKey, sid: str, draft: ScheduleDraft) -> str:
+    async def update(
+        self, slot: SlotKey, sid: str, draft: ScheduleDraft, previous: Schedule | None = None
+    ) -> str:
         intent = self._intent(slot, "update", sid, draft)
         try:
             with self._unless_lost(intent):
-                await self.client.schedule_update(self._schedule(draft, sid))
+                await self.client.schedule_update(carry_over(self._schedule(draft, sid), previous))
         except StartInPastError:
             # WeCom refuses to move a one-off's start into the past; a new one may start there
             await self.delete(slot, sid)
@@ -186,6 +192,29 @@ class _Push:
         self.result.written.add(sid)
         self.result.written.add(master)
         return sid
+
+
+def carry_over(schedule: Schedule, previous: Schedule | None) -> Schedule:
+    """`schedule` with the unknown fields of `previous` (the same schedule as WeCom
+    holds it) put back: an update overwrites the whole schedule, so whatever
+    wesync does not model would otherwise be lost. Known fields come from
+    `schedule`; an attendee's own extra fields follow its userid."""
+    if previous is None:
+        return schedule
+    extra = {**previous.extra, **schedule.extra}
+    reminders = schedule.reminders
+    if reminders is not None and previous.reminders is not None and previous.reminders.extra:
+        reminders = replace(reminders, extra={**previous.reminders.extra, **reminders.extra})
+    attendees = schedule.attendees
+    before = {a.userid: a for a in previous.attendees or ()}
+    if attendees is not None and any(
+        before[a.userid].extra for a in attendees if a.userid in before
+    ):
+        attendees = tuple(
+            replace(a, extra={**before[a.userid].extra, **a.extra}) if a.userid in before else a
+            for a in attendees
+        )
+    return replace(schedule, extra=extra, reminders=reminders, attendees=attendees)
 
 
 def _exclusions(draft: ScheduleDraft | None) -> frozenset[int]:
@@ -255,7 +284,7 @@ async def push_event(
                         recurrence=replace(old_master.draft.recurrence, exclude_times=()),
                     )
                 if old_base.content_digest() != base.content_digest():
-                    await p.update(MASTER, old_master.schedule_id, base)
+                    await p.update(MASTER, old_master.schedule_id, base, old_master.schedule)
             else:
                 # WeCom cannot un-exclude or re-shape a series: delete and create it again
                 await p.delete(MASTER, old_master.schedule_id)
@@ -294,7 +323,7 @@ async def push_event(
             and after is not None
             and before.draft.content_digest() != after.content_digest()
         ):
-            await p.update(key, before.schedule_id, after)
+            await p.update(key, before.schedule_id, after, before.schedule)
     return result
 
 
