@@ -200,3 +200,29 @@ async def test_one_run_per_pair_at_a_time(env: Env) -> None:
     assert not report.ok and "another wesync" in (report.error or "")
     assert env.schedules() == []
     await env.sync_ok()
+
+
+async def test_an_item_wecom_refuses_makes_the_pair_not_ok(env: Env) -> None:
+    # a refusal that retrying cannot cure fails that event only: the others sync,
+    # and the pair's report is not ok, naming the event and WeCom's errcode
+    fill(env, 3)
+    await env.sync_ok()
+    env.write("event-1.ics", event(1, "Event 1 (edited)"))
+    env.write("event-3.ics", event(3))
+    env.fault(UPDATE, kind="errcode", errcode=90471, times=2)
+    for _ in range(2):  # every try fails the same way, run after run
+        report = await env.sync()
+        assert not report.ok
+        assert report.error is not None
+        assert "event-1@example.com" in report.error and "90471" in report.error
+        assert sum("event-1@example.com" in p for p in report.problems) == 1
+        assert env.summaries() == ["Event 0", "Event 1", "Event 2", "Event 3"]
+        db = StatusDB(status_path(env.state, "team"))
+        try:
+            assert db.get_meta("last_result") == "failed"
+        finally:
+            db.close()
+    report = await env.sync_ok()  # WeCom takes it now
+    assert report.updated_remote == 1
+    assert env.summaries() == ["Event 0", "Event 1 (edited)", "Event 2", "Event 3"]
+    await env.assert_quiet()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from tests.e2e.conftest import Env, calendar, vevent
+from tests.sync.helpers import writes
 
 LUNCH = calendar(vevent("lunch@example.com", "Lunch", "20270105T120000", "20270105T130000"))
 SERIES = vevent(
@@ -128,4 +129,58 @@ async def test_one_failing_event_does_not_stop_the_others(env: Env) -> None:
     assert len(env.summaries()) == 1
     await env.sync_ok()
     assert env.summaries() == ["Lunch", "Series"]
+    await env.assert_quiet()
+
+
+def utc_event(*lines: str) -> str:
+    head = ["BEGIN:VEVENT", "UID:early@example.com", "DTSTAMP:20261101T000000Z"]
+    return "\r\n".join([*head, *lines, "END:VEVENT"]) + "\r\n"
+
+
+async def test_override_moved_to_the_day_before(env: Env) -> None:
+    # a UTC series at 01:00 whose third occurrence moves to 23:00 the day before:
+    # WeCom cannot split an occurrence off to an earlier day (90488), so the
+    # occurrence is excluded and the override added as a schedule of its own
+    series = utc_event(
+        "SUMMARY:Early",
+        "DTSTART:20270104T010000Z",
+        "DTEND:20270104T020000Z",
+        "RRULE:FREQ=DAILY;COUNT=5",
+    )
+    moved = utc_event(
+        "SUMMARY:Early (moved)",
+        "RECURRENCE-ID:20270106T010000Z",
+        "DTSTART:20270105T230000Z",
+        "DTEND:20270106T000000Z",
+    )
+    env.write("early.ics", calendar(series, moved))
+    env.server.admin("DELETE", "requests")
+    report = await env.sync_ok()
+    assert report.created_remote == 1
+    log = env.server.admin("GET", "requests")["requests"]
+    assert [r["errcode"] for r in log] == [0] * len(log)
+    assert writes(env.server) == [
+        "/cgi-bin/oa/schedule/add",
+        "/cgi-bin/oa/schedule/del",
+        "/cgi-bin/oa/schedule/add",
+    ]
+    jan6_0100 = 1799197200  # 2027-01-06T01:00:00Z
+    by_summary = {s["summary"]: s for s in env.schedules()}
+    assert set(by_summary) == {"Early", "Early (moved)"}
+    master = by_summary["Early"]
+    assert master["reminders"]["is_repeat"] == 1
+    assert master["reminders"]["exclude_time_list"] == [{"start_time": jan6_0100}]
+    single = by_summary["Early (moved)"]
+    assert single["reminders"]["is_repeat"] == 0
+    assert (single["start_time"], single["end_time"]) == (jan6_0100 - 2 * 3600, jan6_0100 - 3600)
+    await env.assert_quiet()
+    # it stays one override: edited, it is updated in place; removed, it is deleted
+    env.write("early.ics", calendar(series, moved.replace("(moved)", "(moved again)")))
+    await env.sync_ok()
+    assert env.summaries() == ["Early", "Early (moved again)"]
+    await env.assert_quiet()
+    env.write("early.ics", calendar(series))
+    await env.sync_ok()
+    (back,) = env.schedules()
+    assert back["summary"] == "Early" and not back["reminders"]["exclude_time_list"]
     await env.assert_quiet()

@@ -5,7 +5,11 @@ WeCom's model shapes the steps:
 - a series with removed occurrences is written as the series, then one
   ``del op_mode=1`` per removed occurrence (exclude_time_list is read-only);
 - a RECURRENCE-ID override is split off the series with ``update op_mode=1``,
-  which answers with the new single schedule's id;
+  which answers with the new single schedule's id; WeCom refuses that (90488)
+  when the override starts before its original occurrence's day (in the
+  series' timezone), so such an override is written as an exclusion of the
+  occurrence (``del op_mode=1``) plus a single schedule of its own (``add``),
+  kept under the same override slot;
 - WeCom cannot bring an excluded occurrence back, so a series whose rule or
   start changed, or whose exclusions shrank, is deleted and created again;
 - ``update`` overwrites, so it always carries the whole schedule, including
@@ -30,7 +34,7 @@ from typing import Protocol
 from wesync.sync.status import Intent
 from wesync.translate.canonical import MASTER, ScheduleDraft, SlotKey, slot_start
 from wesync.translate.remote import schedule_from_draft
-from wesync.wecom.constants import OP_THIS
+from wesync.wecom.constants import ERR_START_BEFORE_OP_START, OP_THIS
 from wesync.wecom.errors import (
     InvalidParameterError,
     NotFoundError,
@@ -173,8 +177,17 @@ class _Push:
         self.journal.done(intent)
         self.result.written.add(master)
 
-    async def split(self, master: str, slot: SlotKey, at: int, draft: ScheduleDraft) -> str:
-        """One occurrence of the series becomes its own schedule (a RECURRENCE-ID override)."""
+    async def split(
+        self, master: str, slot: SlotKey, at: int, draft: ScheduleDraft, *, timezone: int
+    ) -> str:
+        """One occurrence of the series becomes its own schedule (a RECURRENCE-ID override).
+
+        `timezone` is the series' whole-hour offset: WeCom measures the
+        occurrence's day in it."""
+        if draft.start_time < local_day_start(at, timezone):
+            # WeCom refuses to split an occurrence off to an earlier day (90488)
+            await self.exclude(master, at)
+            return await self.add(slot, draft)
         intent = self._intent(slot, "split", master, draft)
         try:
             with self._unless_lost(intent):
@@ -182,8 +195,10 @@ class _Push:
                     self._schedule(draft, master), op_mode=OP_THIS, op_start_time=at
                 )
         except InvalidParameterError as exc:
-            # e.g. the override moved before its original day (90488): exclude, then add
-            log.debug("split of %s at %s refused (%s); excluding and adding", master, at, exc)
+            if exc.errcode != ERR_START_BEFORE_OP_START:
+                raise
+            # WeCom drew the day line elsewhere than `local_day_start`: exclude, then add
+            log.warning("split of %s at %s refused (%s); excluding and adding", master, at, exc)
             await self.exclude(master, at)
             return await self.add(slot, draft)
         self.result.calls += 1
@@ -192,6 +207,13 @@ class _Push:
         self.result.written.add(sid)
         self.result.written.add(master)
         return sid
+
+
+def local_day_start(instant: int, timezone: int) -> int:
+    """The instant at which the day holding `instant` begins, at UTC offset
+    `timezone` hours (how WeCom tells an op_mode=1 edit's day, see 90488)."""
+    offset = timezone * 3600
+    return (instant + offset) // 86400 * 86400 - offset
 
 
 def carry_over(schedule: Schedule, previous: Schedule | None) -> Schedule:
@@ -315,7 +337,8 @@ async def push_event(
             )
             if can_split:
                 assert master_id is not None and start is not None
-                await p.split(master_id, key, start, after)
+                assert new_master is not None and new_master.recurrence is not None
+                await p.split(master_id, key, start, after, timezone=new_master.recurrence.timezone)
             else:
                 await p.add(key, after)
         elif (
