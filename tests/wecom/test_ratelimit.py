@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -97,3 +98,55 @@ def test_nonsense_is_refused() -> None:
         RateLimiter(5, period=0)
     with pytest.raises(ValueError):
         Throttle(RateLimiter(5), max_concurrency=0)
+
+
+class SimTime:
+    """A clock that moves only when every task waits: sleeps end in time order."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._timers: list[tuple[float, int, asyncio.Future[None]]] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._timers.append((self.now + seconds, len(self._timers), future))
+        await future
+
+    async def run(self, *coros: Any) -> None:
+        tasks = [asyncio.create_task(c) for c in coros]
+        while not all(t.done() for t in tasks):
+            for _ in range(50):  # let every task run until it waits
+                await asyncio.sleep(0)
+            pending = [t for t in self._timers if not t[2].done()]
+            if not pending:
+                continue
+            wake = min(pending)
+            self.now = max(self.now, wake[0])
+            wake[2].set_result(None)
+        await asyncio.gather(*tasks)
+
+
+async def test_a_call_is_counted_when_it_is_sent() -> None:
+    # both request slots are busy for 59 s: calls to /a that were counted at once
+    # must not go out at 59 s together with the next window's calls at 60 s
+    sim = SimTime()
+    limiter = RateLimiter(2, period=60.0, clock=sim.clock, sleep=sim.sleep)
+    throttle = Throttle(limiter, max_concurrency=2)
+    sent: list[float] = []
+
+    async def busy() -> None:
+        async with throttle.slot("/b"):
+            await sim.sleep(59)
+
+    async def call() -> None:
+        async with throttle.slot("/a"):
+            sent.append(sim.now)
+            assert limiter.in_window("/a") <= 2
+
+    await sim.run(busy(), busy(), *(call() for _ in range(5)))
+    assert [s - 1000.0 for s in sent] == [59, 59, 119, 119, 179]
+    assert max_in_any_window(sent, 60.0) == 2
+    assert throttle.in_flight == 0 and throttle.peak_in_flight == 2

@@ -66,7 +66,8 @@ class RateLimiter:
 
 
 class Throttle:
-    """The rate limiter per endpoint plus one semaphore over all requests."""
+    """One semaphore over all requests plus the rate limiter per endpoint; a call
+    is counted by the limiter once it holds its slot, right before it is sent."""
 
     def __init__(self, limiter: RateLimiter, max_concurrency: int) -> None:
         if max_concurrency < 1:
@@ -79,10 +80,13 @@ class Throttle:
 
     @asynccontextmanager
     async def slot(self, endpoint: str) -> AsyncIterator[None]:
-        # The window is taken before the semaphore so that a call waiting for
-        # its endpoint's quota does not hold a slot other endpoints could use.
-        await self.limiter.acquire(endpoint)
+        # The request slot is taken first and the quota second, so that a call is
+        # counted when it is sent: counted first, it could wait for a slot and
+        # go out together with calls counted a window later, and WeCom's minute
+        # would then see more than the limit. The price: a call waiting for its
+        # endpoint's quota holds a slot other endpoints could have used.
         async with self._semaphore:
+            await self.limiter.acquire(endpoint)
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:
