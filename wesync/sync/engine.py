@@ -25,7 +25,7 @@ from wesync.storage import open_storage
 from wesync.sync.actions import Plan, Skip
 from wesync.sync.execute import Executor
 from wesync.sync.listing import RemoteScan, scan_remote
-from wesync.sync.local import LocalScan, scan_local
+from wesync.sync.local import LocalScan, scan_local, window_day
 from wesync.sync.pairlock import pair_lock
 from wesync.sync.plan import (
     PlanOptions,
@@ -176,6 +176,10 @@ async def _run(
 
     local = scan_local(storage, status, options=options, now=now, where=where)
     report.problems.extend(local.problems)
+    if local.confirmed and not dry_run:
+        # their stored digests are today's: not translated again until tomorrow
+        with db.transaction():
+            db.set_expand_day(local.confirmed, window_day(now))
 
     last_full = float(db.get_meta("last_full_fetch") or 0)
     full_fetch = not dry_run and now - last_full >= FULL_FETCH_EVERY and bool(status)

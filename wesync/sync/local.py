@@ -1,11 +1,21 @@
 """Reading the files' side of a pair: list, and parse only what changed.
 
 A file whose href and etag equal the status's is not opened: its stored
-per-slot digests stand for it. Expanded series are the exception: their
-slots depend on today's date (the rolling window), so they are translated
-again on every run. A file that does not parse is reported by path and its
-event is held (left alone, never counted as deleted); so are UIDs found in
-two files.
+per-slot digests stand for it. Expanded series depend on the date too (the
+rolling window), so theirs stand for them only on the day (UTC) they were
+confirmed for (`StatusItem.expand_day`): such a file is translated again at
+most once a day, and when the stored digests equal the fresh ones the engine
+stamps the day (`LocalScan.confirmed`). An occurrence entering the far end of
+the window during a day is therefore sent on the next day's first run (or
+sooner, with any other change of the event). A file that does not parse is
+reported by path and its event is held (left alone, never counted as
+deleted); so are UIDs found in two files.
+
+Only what planning needs is kept per item: digests, summary, and for events
+the status does not know yet the (summary, start, end) of each slot, which
+pairing uses. The bytes, parsed calendar and translation are kept for at most
+`KEEP_LOADED` changed items; the executor reads the others again when it has
+to write them (checking the etag).
 """
 
 from __future__ import annotations
@@ -25,6 +35,15 @@ from wesync.translate.to_wecom import translate_event
 
 log = logging.getLogger("wesync.sync")
 
+DAY = 86400
+#: changed items kept with their bytes, parsed form and translation after the scan
+KEEP_LOADED = 500
+
+
+def window_day(now: int) -> int:
+    """The day (UTC, days since the epoch) of the expansion window at `now`."""
+    return now // DAY
+
 
 @dataclass(kw_only=True)
 class LocalItem:
@@ -36,7 +55,9 @@ class LocalItem:
     summary: str = ""
     skipped: bool = False
     expanded: bool = False
-    #: set when the file was read this run
+    #: slot -> (summary, start, end), for pairing an event the status does not know
+    matches: dict[SlotKey, tuple[str, int, int]] | None = None
+    #: set when the file was read this run (and kept: see KEEP_LOADED)
     data: bytes | None = None
     parsed: ParsedItem | None = None
     translation: EventTranslation | None = None
@@ -50,6 +71,8 @@ class LocalScan:
     problems: list[str] = field(default_factory=list)
     listed: int = 0  #: hrefs the storage listed (0 with a non-empty status is suspicious)
     parsed: int = 0  #: files read and translated this run
+    #: expanded, unchanged items whose stored digests equal today's translation
+    confirmed: list[str] = field(default_factory=list)
 
 
 def translate(
@@ -93,24 +116,22 @@ def scan_local(
     where: str,
 ) -> LocalScan:
     scan = LocalScan()
+    day = window_day(now)
     by_href = {item.href: item for item in status.values() if item.href}
     hrefs: dict[str, list[str]] = {}
+    loaded = 0
     for href, etag in storage.list():
         scan.listed += 1
         known = by_href.get(href)
-        if (
-            known is not None
-            and known.local_etag == etag
-            and not known.expanded
-            and known.pending is None
-        ):
-            digests = {
-                k: s.local_digest
-                for k, s in known.slots.items()
-                if s.local_digest is not None and not is_retired(k, now)
-            }
+        same = known is not None and known.local_etag == etag and known.pending is None
+        if same and known is not None and (not known.expanded or known.expand_day == day):
             item = LocalItem(
-                uid=known.uid, href=href, etag=etag, digests=digests, summary=known.summary
+                uid=known.uid,
+                href=href,
+                etag=etag,
+                digests=_stored_digests(known, now),
+                summary=known.summary,
+                expanded=known.expanded,
             )
         else:
             try:
@@ -136,9 +157,26 @@ def scan_local(
             assert item.translation is not None
             if known is None or known.local_etag != etag:
                 # said once, when the file is new or changed (expanded series are
-                # translated on every run and would repeat themselves)
+                # translated again every day and would repeat themselves)
                 for problem in item.translation.problems:
                     scan.problems.append(f"{where}/{href}: {problem.message}")
+            unchanged = (
+                same
+                and known is not None
+                and read_etag == etag
+                and item.digests == _stored_digests(known, now)
+            )
+            if unchanged and item.expanded:
+                scan.confirmed.append(item.uid)
+            if item.uid not in status:
+                item.matches = {
+                    k: (d.summary, d.start_time, d.end_time)
+                    for k, d in item.translation.slots.items()
+                }
+            if unchanged or loaded >= KEEP_LOADED:
+                _unload(item)
+            else:
+                loaded += 1
         hrefs.setdefault(item.uid, []).append(href)
         scan.items[item.uid] = item
 
@@ -153,6 +191,21 @@ def scan_local(
         if isinstance(problem, DuplicateUidError):
             scan.held[problem.uid] = "UID used twice in the file"
     return scan
+
+
+def _stored_digests(known: StatusItem, now: int) -> dict[SlotKey, str]:
+    return {
+        k: s.local_digest
+        for k, s in known.slots.items()
+        if s.local_digest is not None and not is_retired(k, now)
+    }
+
+
+def _unload(item: LocalItem) -> None:
+    """Keep what planning needs; the executor reads the file again if it must."""
+    item.data = None
+    item.parsed = None
+    item.translation = None
 
 
 def _hold(scan: LocalScan, known: StatusItem | None, message: str) -> None:

@@ -86,20 +86,15 @@ def pair_up(local: LocalScan, remote: RemoteScan, status: Mapping[str, StatusIte
         index.setdefault(match_key(draft.summary, draft.start_time, draft.end_time), []).append(i)
     taken: set[int] = set()
     for uid, item in local.items.items():
-        if uid in status or uid in remote.groups or item.translation is None:
+        if uid in status or uid in remote.groups or item.matches is None:
             continue
-        slots = item.translation.slots
+        slots = item.matches
         primary = "" if "" in slots else None
         if primary is None:
             continue
         found: dict[str, int] = {}
         for key in ["", *sorted(k for k in slots if k)]:
-            d = slots[key]
-            free = [
-                i
-                for i in index.get(match_key(d.summary, d.start_time, d.end_time), [])
-                if i not in taken
-            ]
+            free = [i for i in index.get(match_key(*slots[key]), []) if i not in taken]
             if free:
                 found[key] = free[0]
                 taken.add(free[0])

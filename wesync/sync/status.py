@@ -4,7 +4,10 @@ One SQLite file per pair, ``<state_dir>/<pair>.sqlite`` (directory 0700, file
 0600, WAL). All of wesync's SQL lives in this module.
 
 - ``items``: one row per event UID: its file (href, etag), whether a write
-  was in flight (``pending``), whether its slots come from the expand fallback.
+  was in flight (``pending``), whether its slots come from the expand fallback,
+  and for those the day (``expand_day``, epoch days, UTC) of the rolling window
+  the stored local digests were computed in: an unchanged file is translated
+  again only when that day has passed.
 - ``slots``: one row per (UID, slot): the WeCom schedule_id it maps to
   (UNIQUE: one schedule belongs to one slot), the content digest of the local
   translation, the digests of WeCom's version, and a digest of the fields the
@@ -24,7 +27,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +45,8 @@ CREATE TABLE IF NOT EXISTS items (
     pending TEXT,
     pending_digest TEXT,
     expanded INTEGER NOT NULL DEFAULT 0,
-    summary TEXT NOT NULL DEFAULT ''
+    summary TEXT NOT NULL DEFAULT '',
+    expand_day INTEGER
 );
 CREATE TABLE IF NOT EXISTS slots (
     uid TEXT NOT NULL REFERENCES items(uid) ON DELETE CASCADE,
@@ -95,6 +99,8 @@ class StatusItem:
     expanded: bool = False
     summary: str = ""
     slots: Mapping[str, SlotStatus] = field(default_factory=dict)
+    #: for an expanded item: the window day its local digests belong to (None: unknown)
+    expand_day: int | None = None
 
     def schedule_ids(self) -> dict[str, str]:
         """slot -> schedule_id for the slots mapped to WeCom."""
@@ -158,6 +164,8 @@ class StatusDB:
         columns = {r[1] for r in self._db.execute("PRAGMA table_info(items)")}
         if "pending_digest" not in columns:  # schema 1
             self._db.execute("ALTER TABLE items ADD COLUMN pending_digest TEXT")
+        if "expand_day" not in columns:  # schema 2 before the column (additive, no bump)
+            self._db.execute("ALTER TABLE items ADD COLUMN expand_day INTEGER")
         self._db.execute(
             "INSERT INTO meta(key, value) VALUES('schema_version', ?)"
             " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
@@ -216,8 +224,9 @@ class StatusDB:
                 listing_digest=row[6],
             )
         items: dict[str, StatusItem] = {}
-        for uid, href, etag, pending, pending_digest, expanded, summary in self._db.execute(
-            "SELECT uid, href, local_etag, pending, pending_digest, expanded, summary FROM items"
+        for uid, href, etag, pending, pending_digest, expanded, summary, day in self._db.execute(
+            "SELECT uid, href, local_etag, pending, pending_digest, expanded, summary, expand_day"
+            " FROM items"
         ):
             items[uid] = StatusItem(
                 uid=uid,
@@ -228,17 +237,18 @@ class StatusDB:
                 expanded=bool(expanded),
                 summary=summary,
                 slots=slots.get(uid, {}),
+                expand_day=day,
             )
         return items
 
     def put(self, item: StatusItem) -> None:
         """Replace everything known about one UID."""
         self._write(
-            "INSERT INTO items(uid, href, local_etag, pending, pending_digest, expanded, summary)"
-            " VALUES(?,?,?,?,?,?,?) ON CONFLICT(uid) DO UPDATE SET href=excluded.href,"
-            " local_etag=excluded.local_etag, pending=excluded.pending,"
-            " pending_digest=excluded.pending_digest,"
-            " expanded=excluded.expanded, summary=excluded.summary",
+            "INSERT INTO items(uid, href, local_etag, pending, pending_digest, expanded, summary,"
+            " expand_day) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(uid) DO UPDATE SET"
+            " href=excluded.href, local_etag=excluded.local_etag, pending=excluded.pending,"
+            " pending_digest=excluded.pending_digest, expanded=excluded.expanded,"
+            " summary=excluded.summary, expand_day=excluded.expand_day",
             (
                 item.uid,
                 item.href,
@@ -247,6 +257,7 @@ class StatusDB:
                 item.pending_digest,
                 int(item.expanded),
                 item.summary,
+                item.expand_day,
             ),
         )
         self._write("DELETE FROM slots WHERE uid=?", (item.uid,))
@@ -296,6 +307,11 @@ class StatusDB:
             " remote_digest=NULL, remote_content=NULL, listing_digest=NULL",
             (uid, slot, schedule_id),
         )
+
+    def set_expand_day(self, uids: Iterable[str], day: int) -> None:
+        """The stored local digests of these expanded items are those of `day`'s window."""
+        for uid in uids:
+            self._write("UPDATE items SET expand_day=? WHERE uid=?", (day, uid))
 
     def set_listing_digests(self, digests: Mapping[str, str]) -> None:
         """schedule_id -> listing digest, after a `get` confirmed the stored digests."""
