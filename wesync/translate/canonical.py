@@ -7,7 +7,12 @@ schedule:
 
 - ``""``            the master (a single event, or a series WeCom can express);
 - ``"R:<epoch>"``   a RECURRENCE-ID override, keyed by the original start;
-- ``"X:<epoch>"``   one occurrence of a series expanded by the `expand` fallback.
+- ``"X:<epoch>"``   one occurrence of a series expanded by the `expand` fallback;
+- ``"S:<epoch>"``   the DTSTART of a series whose DTSTART is not an instance of
+  its own RRULE (a workday series starting on a Saturday): RFC 5545 counts it,
+  and WeCom may not (undocumented), so the series starts at the rule's first
+  instance and this single schedule holds the DTSTART occurrence. It is
+  written, updated and deleted like any single schedule.
 
 Everything here is pure data: no I/O.
 """
@@ -32,9 +37,13 @@ def expanded_slot(occurrence_start: int) -> SlotKey:
     return f"X:{occurrence_start}"
 
 
+def start_slot(dtstart: int) -> SlotKey:
+    return f"S:{dtstart}"
+
+
 def slot_start(slot: SlotKey) -> int | None:
     """The epoch a slot key carries, or None for the master."""
-    return int(slot[2:]) if slot[:2] in ("R:", "X:") else None
+    return int(slot[2:]) if slot[:2] in ("R:", "X:", "S:") else None
 
 
 @dataclass(frozen=True, kw_only=True)
