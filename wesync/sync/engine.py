@@ -184,6 +184,7 @@ async def _run(
     last_full = float(db.get_meta("last_full_fetch") or 0)
     full_fetch = not dry_run and now - last_full >= FULL_FETCH_EVERY and bool(status)
     remote = await scan_remote(client, pair.cal_id, status, now=now, full_fetch=full_fetch)
+    report.problems.extend(remote.problems)
     if (full_fetch or not status) and not dry_run:
         with db.transaction():
             db.set_meta("last_full_fetch", str(now))

@@ -14,6 +14,7 @@ of mistaking half of its own work for somebody's edit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from wesync.translate.ics import serialize
 from wesync.translate.options import TranslateOptions
 from wesync.translate.to_ical import schedules_to_item
 from wesync.wecom.errors import WeComError
-from wesync.wecom.models import Schedule
+from wesync.wecom.models import Schedule, broken_of
 
 log = logging.getLogger("wesync.sync")
 
@@ -190,16 +191,20 @@ class Executor:
         ]
         if not need:
             return
-        fetched = {s.schedule_id: s for s in await self.client.schedule_get(need)}
+        answer = await self.client.schedule_get(need)
+        fetched = {s.schedule_id: s for s in answer}
+        unreadable = {b.schedule_id for b in broken_of(answer)}
         for uid in uids:
             group = self.remote.groups.get(uid, {})
             for key, slot in list(group.items()):
-                if slot.schedule is not None:
+                if slot.schedule is not None or slot.schedule_id in unreadable:
+                    # unreadable now: not gone; the event is not written this run
                     continue
                 full = fetched.get(slot.schedule_id)
                 if full is None or full.is_cancelled:
                     del group[key]  # gone since the listing
-                else:
+                    continue
+                with contextlib.suppress(ValueError):  # unreadable: as above
                     group[key] = remote_slot(full, ldigest=slot.listing_digest)
 
     # -- the run ---------------------------------------------------------------
@@ -438,6 +443,9 @@ class Executor:
         assert item.translation is not None
         new = {k: d for k, d in item.translation.slots.items() if not is_retired(k, self.now)}
         group = self.remote.groups.get(uid, {})
+        if any(s.draft is None for s in group.values()):
+            # a schedule left out of `old` would be added again: a duplicate
+            raise WesyncError(f"WeCom's version of {uid!r} could not be read in full")
         old = {
             k: OldSlot(schedule_id=s.schedule_id, draft=s.draft, schedule=s.schedule)
             for k, s in group.items()
@@ -480,8 +488,9 @@ class Executor:
                 now_group: dict[SlotKey, RemoteSlot] = {}
                 for key, sid in result.slots.items():
                     full = fetched.get(sid)
-                    if full is not None and not full.is_cancelled:
-                        now_group[key] = remote_slot(full, ldigest=None)
+                    read = _read_back(full) if full is not None and not full.is_cancelled else None
+                    if read is not None:
+                        now_group[key] = read
                     elif sid not in result.written and key in group:
                         now_group[key] = group[key]
                     else:
@@ -490,6 +499,16 @@ class Executor:
                         )
                 self.remote.groups[uid] = now_group
                 self.db.put(self._status_for(uid, self.local.items.get(uid), now_group))
+
+
+def _read_back(schedule: Schedule) -> RemoteSlot | None:
+    """The slot of a schedule just written; None when WeCom's answer cannot be read
+    (its digests stay unknown, and the next run looks again)."""
+    try:
+        return remote_slot(schedule, ldigest=None)
+    except ValueError as exc:
+        log.warning("could not read back schedule %s just written: %s", schedule.schedule_id, exc)
+        return None
 
 
 def skip_messages(plan: Plan) -> list[str]:

@@ -9,7 +9,10 @@ a day everything is fetched in full, as a net under the unconfirmed
 assumption that `sequence` changes on every edit.
 
 Cancelled schedules (status 1) count as absent. A failed listing raises: it
-is never taken for an empty calendar.
+is never taken for an empty calendar. A schedule that cannot be read (a field
+of the wrong type, or no is_whole_day even from `get`) is reported by its id
+and left alone: it counts as live, never as absent, and the event it belongs
+to is held (skipped) this run; the rest of the calendar syncs.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from wesync.errors import SyncError
 from wesync.sync.slots import is_retired, listing_digest
 from wesync.sync.status import StatusItem
 from wesync.translate.canonical import ScheduleDraft, SlotKey
-from wesync.translate.remote import draft_from_schedule
-from wesync.wecom.models import Schedule
+from wesync.translate.remote import UnreadableSchedule, draft_from_schedule
+from wesync.wecom.models import Schedule, broken_of
 
 
 class ScheduleReader(Protocol):
@@ -55,6 +58,20 @@ class RemoteScan:
     #: schedule_id -> listing digest, for everything live
     listing: dict[str, str] = field(default_factory=dict)
     get_calls: int = 0
+    #: schedule_id -> why it cannot be read (live, left alone this run)
+    unreadable: dict[str, str] = field(default_factory=dict)
+    #: uid -> why it is not synced this run (one of its schedules is unreadable)
+    held: dict[str, str] = field(default_factory=dict)
+    #: one line per unreadable schedule, for the report
+    problems: list[str] = field(default_factory=list)
+
+    def set_unreadable(self, sid: str, error: str, owner: tuple[str, SlotKey] | None) -> None:
+        self.live_ids.add(sid)
+        self.unreadable[sid] = error
+        self.problems.append(f"WeCom schedule {sid} cannot be read, left alone: {error}")
+        if owner is not None:
+            self.held[owner[0]] = f"WeCom schedule {sid} cannot be read: {error}"
+            self.groups.get(owner[0], {}).pop(owner[1], None)
 
 
 def remote_slot(schedule: Schedule, *, ldigest: str | None) -> RemoteSlot:
@@ -86,6 +103,8 @@ async def scan_remote(
             owner[mapped] = (item.uid, key)
 
     listed = await client.schedule_list(cal_id)
+    for broken in broken_of(listed):
+        scan.set_unreadable(broken.schedule_id, broken.error, owner.get(broken.schedule_id))
     complete: dict[str, Schedule] = {}
     to_get: list[str] = []
     for schedule in listed:
@@ -124,14 +143,19 @@ async def scan_remote(
         fetched = await client.schedule_get(to_get)
         scan.get_calls = (len(to_get) + 999) // 1000
         by_id = {s.schedule_id: s for s in fetched if s.schedule_id}
-        missing = [x for x in to_get if x not in by_id]
+        asked = set(to_get)
+        for broken in broken_of(fetched):
+            if broken.schedule_id in asked and broken.schedule_id not in by_id:
+                scan.set_unreadable(broken.schedule_id, broken.error, owner.get(broken.schedule_id))
+        missing = [x for x in to_get if x not in by_id and x not in scan.unreadable]
         if missing:
             raise SyncError(
                 f"WeCom listed {len(missing)} schedules that `get` did not return "
                 f"(first: {missing[0]}); not syncing on a partial view"
             )
         for fetched_id in to_get:
-            complete[fetched_id] = by_id[fetched_id]
+            if fetched_id in by_id:
+                complete[fetched_id] = by_id[fetched_id]
 
     for schedule in listed:
         sid = schedule.schedule_id
@@ -142,8 +166,14 @@ async def scan_remote(
             # cancelled between the listing and the get
             scan.live_ids.discard(sid)
             continue
-        slot = remote_slot(full, ldigest=scan.listing[sid])
         where = owner.get(sid)
+        try:
+            # a `get` answer still without is_whole_day fails here too: never read as 0
+            slot = remote_slot(full, ldigest=scan.listing[sid])
+        except ValueError as exc:
+            detail = exc.detail if isinstance(exc, UnreadableSchedule) else str(exc)
+            scan.set_unreadable(sid, detail, where)
+            continue
         if where is None:
             assert slot.draft is not None
             scan.unmapped.append((full, slot.draft))

@@ -130,7 +130,7 @@ def name_new_remote(remote: RemoteScan) -> list[str]:
 def snapshots(
     local: LocalScan, remote: RemoteScan, status: Mapping[str, StatusItem], now: int
 ) -> tuple[dict[str, LocalState], dict[str, RemoteState], dict[str, ItemStatus], dict[str, str]]:
-    held = dict(local.held)
+    held = {**remote.held, **local.held}
     local_states = {
         uid: LocalState(
             uid=uid,

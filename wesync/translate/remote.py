@@ -12,9 +12,12 @@ compare (and digest) equal:
   whatever end convention WeCom used (23:59:59 of the last day reads the same);
 - lists sorted, text missing == "".
 
-A field the listing left out (is_whole_day, remind_time_diffs,
-exclude_time_list: see Schedule.is_complete) reads as 0 / empty here, so the
-caller must pass complete schedules (fetched with schedule/get).
+The caller must pass complete schedules (fetched with schedule/get): the
+listing leaves out is_whole_day, remind_time_diffs and exclude_time_list (see
+Schedule.is_complete). A missing or impossible start_time, end_time or
+is_whole_day is never read as 0: `draft_from_schedule` raises
+`UnreadableSchedule` naming the schedule and the field, and the caller leaves
+that schedule alone.
 """
 
 from __future__ import annotations
@@ -28,6 +31,16 @@ from wesync.wecom.constants import REPEAT_WEEKLY, TIMEZONE_DEFAULT
 from wesync.wecom.models import Attendee, Reminders, Schedule
 
 DAY = 86400
+
+
+class UnreadableSchedule(ValueError):
+    """A schedule whose times cannot be read; names the schedule_id and the field."""
+
+    def __init__(self, schedule_id: str | None, field: str, problem: str) -> None:
+        self.schedule_id = schedule_id
+        self.field = field
+        self.detail = f"{field} {problem}"  #: the message without the schedule_id
+        super().__init__(f"schedule {schedule_id or '(without schedule_id)'}: {field} {problem}")
 
 
 def _recurrence(schedule: Schedule, start: int) -> Recurrence | None:
@@ -72,10 +85,30 @@ def _diffs(r: Reminders | None) -> tuple[int, ...]:
     return ()
 
 
+def _times(schedule: Schedule) -> tuple[int, int, bool]:
+    def unreadable(field: str, problem: str) -> UnreadableSchedule:
+        return UnreadableSchedule(schedule.schedule_id, field, problem)
+
+    start, end, flag = schedule.start_time, schedule.end_time, schedule.is_whole_day
+    if start is None:
+        raise unreadable("start_time", "is missing")
+    if start < 0:
+        raise unreadable("start_time", f"is impossible ({start})")
+    if end is None:
+        raise unreadable("end_time", "is missing")
+    if end < start:
+        raise unreadable("end_time", f"({end}) is before start_time ({start})")
+    if flag is None:
+        raise unreadable("is_whole_day", "is missing (all-day or timed is unknown)")
+    if flag not in (0, 1):
+        raise unreadable("is_whole_day", f"is impossible ({flag})")
+    return start, end, bool(flag)
+
+
 def draft_from_schedule(schedule: Schedule) -> ScheduleDraft:
-    start = schedule.start_time or 0
-    end = schedule.end_time if schedule.end_time is not None else start
-    whole_day = bool(schedule.is_whole_day)
+    """The canonical draft; raises UnreadableSchedule (a ValueError) for a
+    missing or impossible start_time, end_time or is_whole_day."""
+    start, end, whole_day = _times(schedule)
     rec = _recurrence(schedule, start)
     if whole_day:
         offset = rec.timezone if rec is not None else ALL_DAY_OFFSET_HOURS

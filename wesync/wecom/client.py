@@ -44,7 +44,7 @@ from wesync.wecom.errors import (
     WeComTransportError,
     error_for,
 )
-from wesync.wecom.models import Calendar, Schedule
+from wesync.wecom.models import BrokenSchedule, Calendar, Schedule, ScheduleList
 from wesync.wecom.ratelimit import RateLimiter, Throttle
 from wesync.wecom.retry import RetryPolicy, RetryState
 from wesync.wecom.token import TokenCache, TokenManager, cache_key
@@ -257,12 +257,22 @@ class WeComClient:
         new_id = data.get("schedule_id")
         return new_id if isinstance(new_id, str) and new_id else schedule.schedule_id
 
-    async def schedule_get(self, schedule_ids: Sequence[str]) -> list[Schedule]:
-        """Full schedules, 1000 ids a call, the calls running concurrently."""
+    async def schedule_get(self, schedule_ids: Sequence[str]) -> ScheduleList:
+        """Full schedules, 1000 ids a call, the calls running concurrently.
+
+        A schedule that cannot be read is in the answer's `broken`, not its list.
+        """
         items = await self._batched(
             C.SCHEDULE_GET, "schedule_id_list", "schedule_list", schedule_ids
         )
-        return [_parse(C.SCHEDULE_GET, Schedule.from_api, item) for item in items]
+        out = ScheduleList()
+        for item in items:
+            parsed = _parse_schedule(C.SCHEDULE_GET, item)
+            if isinstance(parsed, BrokenSchedule):
+                out.broken.append(parsed)
+            else:
+                out.append(parsed)
+        return out
 
     async def schedule_del(
         self, schedule_id: str, *, op_mode: int = C.OP_ALL, op_start_time: int | None = None
@@ -274,16 +284,19 @@ class WeComClient:
         idempotent = op_mode == C.OP_ALL
         await self._call(C.SCHEDULE_DEL, body, idempotent=idempotent, gone_ok=idempotent)
 
-    async def schedule_list(self, cal_id: str, *, limit: int = C.PAGE_LIMIT_MAX) -> list[Schedule]:
+    async def schedule_list(self, cal_id: str, *, limit: int = C.PAGE_LIMIT_MAX) -> ScheduleList:
         """Every schedule of an app calendar (cancelled ones included).
 
         Pages with get_by_calendar until an empty page. Any failure raises:
-        a partial listing would look like deletions to the sync engine.
+        a partial listing would look like deletions to the sync engine. A
+        schedule with a field of the wrong type is in the answer's `broken`
+        (by schedule_id), so the rest can sync; one without a readable
+        schedule_id cannot be told apart, and raises.
         """
         if not 1 <= limit <= C.PAGE_LIMIT_MAX:
             raise ValueError(f"limit must be 1..{C.PAGE_LIMIT_MAX}, not {limit}")
         path = C.SCHEDULE_GET_BY_CALENDAR
-        seen: dict[str, Schedule] = {}
+        seen: dict[str, Schedule | BrokenSchedule] = {}
         offset = 0
         while True:
             body = {"cal_id": cal_id, "offset": offset, "limit": limit}
@@ -294,12 +307,15 @@ class WeComClient:
             if not isinstance(page, list):
                 raise WeComTransportError(path, "schedule_list is missing or not a list")
             if not page:
-                return list(seen.values())
+                return ScheduleList(
+                    [s for s in seen.values() if isinstance(s, Schedule)],
+                    [s for s in seen.values() if isinstance(s, BrokenSchedule)],
+                )
             if len(page) > limit:
                 raise WeComTransportError(path, f"a page of {len(page)} for limit {limit}")
             fresh = 0
             for item in page:
-                schedule = _parse(path, Schedule.from_api, item)
+                schedule = _parse_schedule(path, item)
                 key = schedule.schedule_id or f"#{offset + fresh}"
                 if key not in seen:
                     seen[key] = schedule
@@ -533,6 +549,19 @@ def _parse(path: str, parse: Callable[[JSON], _T], item: Any) -> _T:
         return parse(item)
     except (ValueError, TypeError) as exc:
         raise WeComTransportError(path, f"unexpected answer: {exc}") from None
+
+
+def _parse_schedule(path: str, item: Any) -> Schedule | BrokenSchedule:
+    """One schedule of an answer; a broken one with a schedule_id is set apart."""
+    if not isinstance(item, dict):
+        return _parse(path, Schedule.from_api, item)  # raises, as for any answer
+    try:
+        return Schedule.from_api(item)
+    except (ValueError, TypeError) as exc:
+        sid = item.get("schedule_id")
+        if not isinstance(sid, str) or not sid:
+            raise WeComTransportError(path, f"unexpected answer: {exc}") from None
+        return BrokenSchedule(schedule_id=sid, error=str(exc))
 
 
 def _log_failed_shares(path: str, data: JSON) -> None:

@@ -8,13 +8,18 @@ get_by_calendar sample omits is_whole_day, remind_time_diffs and
 exclude_time_list, and reading their absence as 0 would turn all-day events
 into timed ones. `Schedule.is_complete` says whether those are known.
 
+A schedule with a field of the wrong type raises ValueError naming the
+field; the client keeps it apart as a `BrokenSchedule` (schedule_id and the
+error) on the `ScheduleList` it answers with, so one broken schedule does not
+hide the rest of the calendar, and is not taken for a deleted one either.
+
 Legacy payloads (the 2020 schema's `organizer`, `readonly`, and the
 `adminis` spelling in the documented calendar/get sample) are read too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Self
 
@@ -38,6 +43,30 @@ def _str(v: Any) -> str | None:
         return None
     if not isinstance(v, str):
         raise ValueError(f"expected a string, got {v!r}")
+    return v
+
+
+def _item(v: Any) -> int:
+    """An integer inside a list: a null there is an error, not 0."""
+    n = _int(v)
+    if n is None:
+        raise ValueError("null in a list of integers")
+    return n
+
+
+def _field(data: Mapping[str, Any], key: str, read: Callable[[Any], Any]) -> Any:
+    """`read(data[key])`, with the key named in the error."""
+    try:
+        return read(data.get(key))
+    except ValueError as exc:
+        raise ValueError(f"{key}: {exc}") from None
+
+
+def _list(v: Any) -> list[Any] | None:
+    if v is None:
+        return None
+    if not isinstance(v, list):
+        raise ValueError(f"expected a list, got {v!r}")
     return v
 
 
@@ -109,36 +138,39 @@ class Reminders:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Self:
-        def ints(key: str) -> tuple[int, ...] | None:
-            v = data.get(key)
-            if v is None:
-                return None
-            if not isinstance(v, list):
-                raise ValueError(f"{key} must be a list, got {v!r}")
-            return tuple(_int(x) or 0 for x in v)
+        def ints(v: Any) -> tuple[int, ...] | None:
+            items = _list(v)
+            return None if items is None else tuple(_item(x) for x in items)
 
-        excl = data.get("exclude_time_list")
-        exclude: tuple[int, ...] | None = None
-        if excl is not None:
-            if not isinstance(excl, list):
-                raise ValueError(f"exclude_time_list must be a list, got {excl!r}")
-            exclude = tuple(
-                (_int(e.get("start_time")) or 0) if isinstance(e, Mapping) else (_int(e) or 0)
-                for e in excl
+        def exclusions(v: Any) -> tuple[int, ...] | None:
+            items = _list(v)
+            if items is None:
+                return None
+            return tuple(
+                _item(e.get("start_time")) if isinstance(e, Mapping) else _item(e) for e in items
             )
+
+        def num(key: str) -> int | None:
+            value: int | None = _field(data, key, _int)
+            return value
+
+        def seq(key: str) -> tuple[int, ...] | None:
+            value: tuple[int, ...] | None = _field(data, key, ints)
+            return value
+
         return cls(
-            is_remind=_int(data.get("is_remind")),
-            remind_before_event_secs=_int(data.get("remind_before_event_secs")),
-            remind_time_diffs=ints("remind_time_diffs"),
-            is_repeat=_int(data.get("is_repeat")),
-            repeat_type=_int(data.get("repeat_type")),
-            repeat_until=_int(data.get("repeat_until")),
-            is_custom_repeat=_int(data.get("is_custom_repeat")),
-            repeat_interval=_int(data.get("repeat_interval")),
-            repeat_day_of_week=ints("repeat_day_of_week"),
-            repeat_day_of_month=ints("repeat_day_of_month"),
-            timezone=_int(data.get("timezone")),
-            exclude_time_list=exclude,
+            is_remind=num("is_remind"),
+            remind_before_event_secs=num("remind_before_event_secs"),
+            remind_time_diffs=seq("remind_time_diffs"),
+            is_repeat=num("is_repeat"),
+            repeat_type=num("repeat_type"),
+            repeat_until=num("repeat_until"),
+            is_custom_repeat=num("is_custom_repeat"),
+            repeat_interval=num("repeat_interval"),
+            repeat_day_of_week=seq("repeat_day_of_week"),
+            repeat_day_of_month=seq("repeat_day_of_month"),
+            timezone=num("timezone"),
+            exclude_time_list=_field(data, "exclude_time_list", exclusions),
             extra={k: v for k, v in data.items() if k not in cls._KNOWN},
         )
 
@@ -204,27 +236,54 @@ class Schedule:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Self:
-        attendees = data.get("attendees")
-        reminders = data.get("reminders")
-        admins = data.get("admins")
+        """Raises ValueError naming the field when one has the wrong type (a null
+        inside a list included); a field left out is None."""
+
+        def admins(v: Any) -> tuple[str, ...] | None:
+            items = _list(v)
+            if items is None:
+                return None
+            if not all(isinstance(a, str) for a in items):
+                raise ValueError(f"expected userids, got {v!r}")
+            return tuple(items)
+
+        def attendees(v: Any) -> tuple[Attendee, ...] | None:
+            items = _list(v)
+            if items is None:
+                return None
+            if not all(isinstance(a, Mapping) for a in items):
+                raise ValueError(f"expected objects, got {v!r}")
+            return tuple(Attendee.from_api(a) for a in items)
+
+        def reminders(v: Any) -> Reminders | None:
+            if v is None:
+                return None
+            if not isinstance(v, Mapping):
+                raise ValueError(f"expected an object, got {v!r}")
+            return Reminders.from_api(v)
+
+        def num(key: str) -> int | None:
+            value: int | None = _field(data, key, _int)
+            return value
+
+        def text(key: str) -> str | None:
+            value: str | None = _field(data, key, _str)
+            return value
+
         return cls(
-            schedule_id=_str(data.get("schedule_id")),
-            cal_id=_str(data.get("cal_id")),
-            summary=_str(data.get("summary")),
-            description=_str(data.get("description")),
-            location=_str(data.get("location")),
-            start_time=_int(data.get("start_time")),
-            end_time=_int(data.get("end_time")),
-            is_whole_day=_int(data.get("is_whole_day")),
-            admins=tuple(str(a) for a in admins) if isinstance(admins, list) else None,
-            attendees=(
-                tuple(Attendee.from_api(a) for a in attendees)
-                if isinstance(attendees, list)
-                else None
-            ),
-            reminders=Reminders.from_api(reminders) if isinstance(reminders, Mapping) else None,
-            status=_int(data.get("status")),
-            sequence=_int(data.get("sequence")),
+            schedule_id=text("schedule_id"),
+            cal_id=text("cal_id"),
+            summary=text("summary"),
+            description=text("description"),
+            location=text("location"),
+            start_time=num("start_time"),
+            end_time=num("end_time"),
+            is_whole_day=num("is_whole_day"),
+            admins=_field(data, "admins", admins),
+            attendees=_field(data, "attendees", attendees),
+            reminders=_field(data, "reminders", reminders),
+            status=num("status"),
+            sequence=num("sequence"),
             extra={k: v for k, v in data.items() if k not in cls._KNOWN},
         )
 
@@ -267,6 +326,29 @@ class Schedule:
         if self.reminders is not None:
             out["reminders"] = self.reminders.to_api(with_exclusions=with_exclusions)
         return out
+
+
+@dataclass(frozen=True)
+class BrokenSchedule:
+    """A schedule WeCom answered with that cannot be read (a field of the wrong
+    type): known by its id only, so that it is left alone rather than taken for
+    deleted."""
+
+    schedule_id: str
+    error: str  #: what is wrong, naming the field
+
+
+class ScheduleList(list[Schedule]):
+    """The schedules of an answer that parse; `broken` holds the ones that do not."""
+
+    def __init__(self, schedules: Sequence[Schedule] = (), broken: Sequence[BrokenSchedule] = ()):
+        super().__init__(schedules)
+        self.broken: list[BrokenSchedule] = list(broken)
+
+
+def broken_of(schedules: Sequence[Schedule]) -> list[BrokenSchedule]:
+    """The broken schedules of a client answer (none for a plain list)."""
+    return list(schedules.broken) if isinstance(schedules, ScheduleList) else []
 
 
 @dataclass(frozen=True, kw_only=True)
