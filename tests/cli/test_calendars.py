@@ -224,3 +224,20 @@ async def test_export_refuses_listing_copies_the_full_read_did_not_return() -> N
 
     with pytest.raises(WeComTransportError, match="no full copy"):
         await fetch_schedules(Client(), "cal")  # type: ignore[arg-type]
+
+
+async def test_export_refuses_a_schedule_it_cannot_read() -> None:
+    # leaving it out would look like a complete export; reading it as 0 would be wrong
+    from wesync.cli.export_ics import fetch_schedules
+    from wesync.wecom.errors import WeComTransportError
+    from wesync.wecom.models import BrokenSchedule, Schedule, ScheduleList
+
+    class Client:
+        async def schedule_list(self, cal_id: str) -> list[Schedule]:
+            return ScheduleList([], [BrokenSchedule("s7", "start_time: expected an integer")])
+
+        async def schedule_get(self, ids: list[str]) -> list[Schedule]:
+            return []
+
+    with pytest.raises(WeComTransportError, match="s7: start_time"):
+        await fetch_schedules(Client(), "cal")  # type: ignore[arg-type]

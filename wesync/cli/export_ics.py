@@ -10,6 +10,7 @@ import icalendar
 from wesync.config import PairConfig
 from wesync.wecom import constants as C
 from wesync.wecom.errors import WeComTransportError
+from wesync.wecom.models import broken_of
 
 if TYPE_CHECKING:
     from wesync.wecom.client import WeComClient
@@ -24,9 +25,19 @@ async def fetch_schedules(client: WeComClient, cal_id: str) -> list[Schedule]:
     The listing may leave out is_whole_day, reminders and exclusions; their
     absence is not "none", so incomplete ones are fetched in full.
     """
-    listed = [s for s in await client.schedule_list(cal_id) if not s.is_cancelled]
+    answer = await client.schedule_list(cal_id)
+    listed = [s for s in answer if not s.is_cancelled]
     missing = [s.schedule_id for s in listed if not s.is_complete and s.schedule_id]
-    full = {s.schedule_id: s for s in await client.schedule_get(missing)} if missing else {}
+    got = await client.schedule_get(missing) if missing else []
+    broken = broken_of(answer) + broken_of(got)
+    if broken:
+        # an export that silently leaves events out would look complete
+        raise WeComTransportError(
+            C.SCHEDULE_GET,
+            f"{len(broken)} schedules cannot be read (first: {broken[0].schedule_id}: "
+            f"{broken[0].error})",
+        )
+    full = {s.schedule_id: s for s in got}
     unanswered = [sid for sid in missing if sid not in full]
     if unanswered:
         # exporting the listing's copy would turn an all-day event into a timed one
@@ -48,6 +59,7 @@ async def export_calendar(
     """
     from wesync.translate.ics import serialize
     from wesync.translate.options import TranslateOptions
+    from wesync.translate.remote import UnreadableSchedule
     from wesync.translate.to_ical import schedules_to_item
 
     options = TranslateOptions.from_pair(pair) if pair is not None else TranslateOptions()
@@ -63,10 +75,13 @@ async def export_calendar(
     # the translator is pure: the time of writing (DTSTAMP) comes from here
     now = int(time.time())
     for schedule in schedules:
-        item = schedules_to_item(
-            f"{schedule.schedule_id}@wecom", {"": schedule}, options=options, existing=None,
-            now=now,
-        )
+        try:
+            item = schedules_to_item(
+                f"{schedule.schedule_id}@wecom", {"": schedule}, options=options, existing=None,
+                now=now,
+            )
+        except UnreadableSchedule as exc:
+            raise WeComTransportError(C.SCHEDULE_GET, f"cannot be exported: {exc}") from None
         for tz in item.walk("VTIMEZONE"):
             zones.setdefault(str(tz.get("TZID")), tz)
         events.extend(item.walk("VEVENT"))
