@@ -180,7 +180,7 @@ def get_by_calendar(call: Call, body: Json) -> Json:
     cal_id = v.identifier(body, "cal_id", max_bytes=C.CAL_ID_MAX_BYTES)
     own_calendar(call.state, call.app, cal_id)
     offset, limit = v.page(body)
-    listed = [rec for rec in call.state.schedules.values() if rec["data"]["cal_id"] == cal_id]
+    listed = call.state.calendar_schedules(cal_id)
     return {"schedule_list": [listing_item(rec, call.listing)
                               for rec in listed[offset:offset + limit]]}
 

@@ -42,6 +42,33 @@ class State:
     schedules: dict[str, Json] = field(default_factory=dict, repr=False)
     tokens: dict[str, Json] = field(default_factory=dict, repr=False)
     clock_offset: float = 0.0
+    #: cal_id -> its schedule records in creation order (see calendar_schedules);
+    #: a cache, never persisted
+    _by_cal: dict[str, list[Json]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    #: (number of schedules, last schedule_id) when _by_cal was built
+    _indexed: tuple[int, str | None] = field(
+        default=(-1, None), init=False, repr=False, compare=False
+    )
+
+    def calendar_schedules(self, cal_id: str) -> list[Json]:
+        """The schedules of one calendar in creation order (the order
+        get_by_calendar lists in), without scanning every schedule on each page.
+
+        Schedules are only ever added (at the end: dicts keep insertion order)
+        or all cleared, and never change calendar, so the count and the last
+        id tell whether the index still holds; records are shared, so edits
+        show at once.
+        """
+        mark = (len(self.schedules), next(reversed(self.schedules), None))
+        if mark != self._indexed:
+            index: dict[str, list[Json]] = {}
+            for rec in self.schedules.values():
+                index.setdefault(rec["data"]["cal_id"], []).append(rec)
+            self._by_cal = index
+            self._indexed = mark
+        return self._by_cal.get(cal_id, [])
 
     def to_json(self) -> Json:
         return {
