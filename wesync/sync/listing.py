@@ -1,10 +1,14 @@
 """Reading WeCom's side of a pair: the calendar's schedules, grouped by event.
 
 get_by_calendar pages are the only calls of a sync where nothing changed: a
-schedule whose listing digest equals the stored one reuses its stored
-digests. Anything new or changed is fetched in full with batched `get`
-(the documented listing leaves out is_whole_day, remind_time_diffs and
-exclude_time_list, and their absence must never be read as 0 or empty). Once
+schedule whose listing digest (a digest of its entry exactly as WeCom sent it,
+see `raw_listing_digest`) equals the stored one reuses its stored digests,
+without even being parsed; only the others become `Schedule`s. Anything new
+or changed is fetched in full with batched `get` (the documented listing
+leaves out is_whole_day, remind_time_diffs and exclude_time_list, and their
+absence must never be read as 0 or empty), `GET_CHUNK` ids at a time; beyond
+`KEEP_FULL` of them, one whose content matches the status keeps its digests
+only (the executor fetches it again if it has to write that event). Once
 a day everything is fetched in full, as a net under the unconfirmed
 assumption that `sequence` changes on every edit.
 
@@ -17,20 +21,36 @@ to is held (skipped) this run; the rest of the calendar syncs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+import hashlib
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 from wesync.errors import SyncError
-from wesync.sync.slots import is_retired, listing_digest
+from wesync.sync.slots import is_retired
 from wesync.sync.status import StatusItem
 from wesync.translate.canonical import ScheduleDraft, SlotKey
 from wesync.translate.remote import UnreadableSchedule, draft_from_schedule
 from wesync.wecom.models import Schedule, broken_of
 
+#: schedules fetched with `get` at a time (a multiple of the 1000 ids a call takes),
+#: so that a full fetch of a big calendar never holds every answer at once
+GET_CHUNK = 8000
+#: fetched schedules whose content matches the status keep their full form up to
+#: this many; beyond it only digests are kept (the executor fetches again if needed)
+KEEP_FULL = 2000
+
+
+def raw_listing_digest(entry: Mapping[str, Any]) -> str:
+    """A digest of one get_by_calendar entry as WeCom sent it, `sequence`
+    included: any change WeCom shows in the listing changes it."""
+    text = json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
+
 
 class ScheduleReader(Protocol):
-    async def schedule_list(self, cal_id: str) -> list[Schedule]: ...
+    def schedule_pages_raw(self, cal_id: str) -> AsyncIterator[list[dict[str, Any]]]: ...
 
     async def schedule_get(self, schedule_ids: Sequence[str]) -> list[Schedule]: ...
 
@@ -42,9 +62,12 @@ class RemoteSlot:
     content_digest: str
     listing_digest: str | None  #: None: unknown (written this run)
     summary: str = ""
-    #: the full schedule when it was fetched this run (None: unchanged, reused)
+    #: the full schedule when it was fetched this run (None: unchanged, reused,
+    #: or fetched but let go: see KEEP_FULL)
     schedule: Schedule | None = None
     draft: ScheduleDraft | None = None
+    #: read in full this run, so its digests are WeCom's current ones
+    fetched: bool = False
 
 
 @dataclass(kw_only=True)
@@ -85,6 +108,7 @@ def remote_slot(schedule: Schedule, *, ldigest: str | None) -> RemoteSlot:
         summary=draft.summary,
         schedule=schedule,
         draft=draft,
+        fetched=True,
     )
 
 
@@ -102,9 +126,43 @@ async def scan_remote(
         for key, mapped in item.schedule_ids().items():
             owner[mapped] = (item.uid, key)
 
-    listed = await client.schedule_list(cal_id)
-    for broken in broken_of(listed):
-        scan.set_unreadable(broken.schedule_id, broken.error, owner.get(broken.schedule_id))
+    # entries whose digest matches the status are used as they are, unparsed
+    pending: list[tuple[dict[str, Any], str]] = []
+    async for page in client.schedule_pages_raw(cal_id):
+        for entry in page:
+            sid = entry.get("schedule_id")
+            if not sid:
+                continue
+            ldigest = raw_listing_digest(entry)
+            where = owner.get(sid)
+            if where is not None and not full_fetch and entry.get("status") in (0, None):
+                uid, key = where
+                old = status[uid].slots[key]
+                if old.listing_digest == ldigest and old.remote_digest and old.remote_content:
+                    scan.live_ids.add(sid)
+                    scan.listing[sid] = ldigest
+                    if not is_retired(key, now):
+                        scan.groups.setdefault(uid, {})[key] = RemoteSlot(
+                            schedule_id=sid,
+                            digest=old.remote_digest,
+                            content_digest=old.remote_content,
+                            listing_digest=ldigest,
+                            summary=status[uid].summary,
+                        )
+                    continue
+            pending.append((entry, ldigest))
+
+    listed: list[Schedule] = []
+    digests: dict[str, str] = {}
+    for entry, ldigest in pending:
+        sid = entry["schedule_id"]
+        try:
+            listed.append(Schedule.from_api(entry))
+        except (ValueError, TypeError) as exc:
+            scan.set_unreadable(sid, str(exc), owner.get(sid))
+            continue
+        digests[sid] = ldigest
+    del pending
     complete: dict[str, Schedule] = {}
     to_get: list[str] = []
     for schedule in listed:
@@ -112,7 +170,7 @@ async def scan_remote(
         if not sid or schedule.is_cancelled:
             continue
         scan.live_ids.add(sid)
-        ldigest = listing_digest(schedule)
+        ldigest = digests[sid]
         scan.listing[sid] = ldigest
         where = owner.get(sid)
         if where is not None:
@@ -139,33 +197,15 @@ async def scan_remote(
         else:
             to_get.append(sid)
 
-    if to_get:
-        fetched = await client.schedule_get(to_get)
-        scan.get_calls = (len(to_get) + 999) // 1000
-        by_id = {s.schedule_id: s for s in fetched if s.schedule_id}
-        asked = set(to_get)
-        for broken in broken_of(fetched):
-            if broken.schedule_id in asked and broken.schedule_id not in by_id:
-                scan.set_unreadable(broken.schedule_id, broken.error, owner.get(broken.schedule_id))
-        missing = [x for x in to_get if x not in by_id and x not in scan.unreadable]
-        if missing:
-            raise SyncError(
-                f"WeCom listed {len(missing)} schedules that `get` did not return "
-                f"(first: {missing[0]}); not syncing on a partial view"
-            )
-        for fetched_id in to_get:
-            if fetched_id in by_id:
-                complete[fetched_id] = by_id[fetched_id]
+    settled: dict[str, RemoteSlot] = {}
+    kept = 0
 
-    for schedule in listed:
-        sid = schedule.schedule_id
-        if not sid or sid not in complete:
-            continue
-        full = complete[sid]
+    def settle(sid: str, full: Schedule) -> None:
+        nonlocal kept
         if full.is_cancelled:
             # cancelled between the listing and the get
             scan.live_ids.discard(sid)
-            continue
+            return
         where = owner.get(sid)
         try:
             # a `get` answer still without is_whole_day fails here too: never read as 0
@@ -173,10 +213,53 @@ async def scan_remote(
         except ValueError as exc:
             detail = exc.detail if isinstance(exc, UnreadableSchedule) else str(exc)
             scan.set_unreadable(sid, detail, where)
+            return
+        if where is not None:
+            if kept >= KEEP_FULL and status[where[0]].slots[where[1]].remote_digest == slot.digest:
+                # unchanged: its digests are all planning needs
+                slot = replace(slot, schedule=None, draft=None)
+            else:
+                kept += 1
+        settled[sid] = slot
+
+    if to_get:
+        scan.get_calls = (len(to_get) + 999) // 1000
+        missing: list[str] = []
+        for start in range(0, len(to_get), GET_CHUNK):
+            chunk = to_get[start : start + GET_CHUNK]
+            fetched = await client.schedule_get(chunk)
+            by_id = {s.schedule_id: s for s in fetched if s.schedule_id}
+            asked = set(chunk)
+            for broken in broken_of(fetched):
+                if broken.schedule_id in asked and broken.schedule_id not in by_id:
+                    scan.set_unreadable(
+                        broken.schedule_id, broken.error, owner.get(broken.schedule_id)
+                    )
+            missing += [x for x in chunk if x not in by_id and x not in scan.unreadable]
+            if not missing:
+                for fetched_id in chunk:
+                    if fetched_id in by_id:
+                        settle(fetched_id, by_id[fetched_id])
+            del fetched, by_id
+        if missing:
+            raise SyncError(
+                f"WeCom listed {len(missing)} schedules that `get` did not return "
+                f"(first: {missing[0]}); not syncing on a partial view"
+            )
+
+    for schedule in listed:
+        sid = schedule.schedule_id
+        if not sid:
             continue
+        if sid in complete:
+            settle(sid, complete[sid])
+        slot = settled.get(sid)
+        if slot is None:
+            continue
+        where = owner.get(sid)
         if where is None:
-            assert slot.draft is not None
-            scan.unmapped.append((full, slot.draft))
+            assert slot.schedule is not None and slot.draft is not None
+            scan.unmapped.append((slot.schedule, slot.draft))
         else:
             scan.groups.setdefault(where[0], {})[where[1]] = slot
     return scan

@@ -64,7 +64,7 @@ def remember_listing(db: StatusDB, status: Mapping[str, StatusItem], remote: Rem
             old = item.slots.get(key)
             if (
                 old is not None
-                and slot.schedule is not None
+                and slot.fetched
                 and slot.listing_digest
                 and old.schedule_id == slot.schedule_id
                 and old.remote_digest == slot.digest

@@ -24,7 +24,7 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -325,6 +325,59 @@ class WeComClient:
                 # on would never end.
                 raise WeComTransportError(path, f"offset {offset} repeated an earlier page")
             offset += len(page)
+
+    async def schedule_pages_raw(
+        self, cal_id: str, *, limit: int = C.PAGE_LIMIT_MAX
+    ) -> AsyncIterator[list[JSON]]:
+        """The get_by_calendar pages as WeCom sent them (dicts, not parsed), one
+        page at a time, for a caller that digests entries and parses only the
+        few it needs. The same paging and checks as `schedule_list`: a failure
+        raises (after the pages already yielded, so take nothing as complete
+        before the iteration ends); an entry that is not an object, or whose
+        schedule_id is neither missing nor a string, raises; an entry seen on an
+        earlier page is left out.
+        """
+        if not 1 <= limit <= C.PAGE_LIMIT_MAX:
+            raise ValueError(f"limit must be 1..{C.PAGE_LIMIT_MAX}, not {limit}")
+        path = C.SCHEDULE_GET_BY_CALENDAR
+        seen: set[str] = set()
+        offset = 0
+        while True:
+            body = {"cal_id": cal_id, "offset": offset, "limit": limit}
+            data = await self._call(path, body, idempotent=True)
+            page = data.get("schedule_list")
+            if not isinstance(page, list):
+                raise WeComTransportError(path, "schedule_list is missing or not a list")
+            if not page:
+                return
+            if len(page) > limit:
+                raise WeComTransportError(path, f"a page of {len(page)} for limit {limit}")
+            out: list[JSON] = []
+            for item in page:
+                if not isinstance(item, dict):
+                    raise WeComTransportError(
+                        path, f"expected an object in the answer, got {type(item).__name__}"
+                    )
+                sid = item.get("schedule_id")
+                if sid is not None and not isinstance(sid, str):
+                    raise WeComTransportError(path, f"unexpected answer: schedule_id {sid!r}")
+                key = sid or f"#{offset + len(out)}"
+                if key not in seen:
+                    seen.add(key)
+                    out.append(item)
+            if not out:
+                # The same page again: the server ignores offset, and paging
+                # on would never end.
+                raise WeComTransportError(path, f"offset {offset} repeated an earlier page")
+            yield out
+            offset += len(page)
+
+    async def schedule_list_raw(
+        self, cal_id: str, *, limit: int = C.PAGE_LIMIT_MAX
+    ) -> list[JSON]:
+        """Every schedule of an app calendar as WeCom sent it (see schedule_pages_raw)."""
+        pages = self.schedule_pages_raw(cal_id, limit=limit)
+        return [item async for page in pages for item in page]
 
     async def schedule_add_attendees(self, schedule_id: str, userids: Sequence[str]) -> None:
         """Add attendees without rewriting the schedule."""
