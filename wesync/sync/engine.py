@@ -23,7 +23,6 @@ from wesync.config import Config, Direction, PairConfig
 from wesync.errors import SafetyStop, WesyncError
 from wesync.storage import open_storage
 from wesync.sync.actions import Plan, Skip
-from wesync.sync.execute import Executor
 from wesync.sync.listing import RemoteScan, scan_remote
 from wesync.sync.local import LocalScan, scan_local, window_day
 from wesync.sync.pairlock import pair_lock
@@ -223,6 +222,10 @@ async def _run(
     if dry_run:
         _count_plan(report, the_plan)
         return
+    if not the_plan.actions:
+        return  # nothing to do: the executor (and the translator it imports) stay unloaded
+    from wesync.sync.execute import Executor
+
     executor = Executor(
         cal_id=pair.cal_id,
         where=where,

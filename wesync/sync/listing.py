@@ -31,7 +31,6 @@ from wesync.errors import SyncError
 from wesync.sync.slots import is_retired
 from wesync.sync.status import StatusItem
 from wesync.translate.canonical import ScheduleDraft, SlotKey
-from wesync.translate.remote import UnreadableSchedule, draft_from_schedule
 from wesync.wecom.models import Schedule, broken_of
 
 #: schedules fetched with `get` at a time (a multiple of the 1000 ids a call takes),
@@ -98,6 +97,9 @@ class RemoteScan:
 
 
 def remote_slot(schedule: Schedule, *, ldigest: str | None) -> RemoteSlot:
+    # imported here: a sync where nothing changed reads no schedule in full
+    from wesync.translate.remote import draft_from_schedule
+
     draft = draft_from_schedule(schedule)
     assert schedule.schedule_id is not None
     return RemoteSlot(
@@ -201,6 +203,8 @@ async def scan_remote(
     kept = 0
 
     def settle(sid: str, full: Schedule) -> None:
+        from wesync.translate.remote import UnreadableSchedule
+
         nonlocal kept
         if full.is_cancelled:
             # cancelled between the listing and the get

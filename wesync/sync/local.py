@@ -23,15 +23,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from wesync.errors import DuplicateUidError, ItemNotFound, StorageError
 from wesync.storage.base import LocalStorage
 from wesync.sync.slots import is_retired
 from wesync.sync.status import StatusItem
 from wesync.translate.canonical import EventTranslation, SlotKey
-from wesync.translate.ics import ParsedItem, parse_item
 from wesync.translate.options import TranslateOptions
-from wesync.translate.to_wecom import translate_event
+
+if TYPE_CHECKING:
+    # the parser and translator (icalendar, dateutil) are imported when a file
+    # is read: a sync where nothing changed needs neither
+    from wesync.translate.ics import ParsedItem
 
 log = logging.getLogger("wesync.sync")
 
@@ -79,6 +83,9 @@ def translate(
     data: bytes, *, href: str, etag: str, options: TranslateOptions, now: int, where: str
 ) -> LocalItem:
     """Parse and translate one item (raises ItemParseError)."""
+    from wesync.translate.ics import parse_item
+    from wesync.translate.to_wecom import translate_event
+
     parsed = parse_item(data, where=where)
     translation = translate_event(parsed, options=options, now=now)
     digests = {
