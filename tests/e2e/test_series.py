@@ -184,3 +184,45 @@ async def test_override_moved_to_the_day_before(env: Env) -> None:
     (back,) = env.schedules()
     assert back["summary"] == "Early" and not back["reminders"]["exclude_time_list"]
     await env.assert_quiet()
+
+
+STANDUP = vevent(
+    "standup@example.com",
+    "Standup",
+    "20270102T093000",  # a Saturday
+    "20270102T094500",
+    rrule="FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;COUNT=10",
+)
+
+
+async def test_workday_series_starting_on_a_saturday(env: Env) -> None:
+    # DTSTART is not a workday, yet RFC 5545 counts it: one series from Monday
+    # plus one single schedule on the Saturday, not ten expanded singles
+    env.write("standup.ics", calendar(STANDUP))
+    report = await env.sync_ok()
+    assert report.created_remote == 1 and not report.problems
+    schedules = sorted(env.schedules(), key=lambda s: s["start_time"])
+    assert [s["reminders"]["is_repeat"] for s in schedules] == [0, 1]
+    saturday, monday = schedules
+    assert saturday["start_time"] == 1798853400  # 2027-01-02T09:30+08:00
+    assert monday["start_time"] == 1798853400 + 2 * 86400
+    assert monday["reminders"]["repeat_day_of_week"] == [1, 2, 3, 4, 5]
+    await env.assert_quiet()
+    # the Saturday edited in WeCom comes back as an override of DTSTART
+    body = {k: saturday[k] for k in ("schedule_id", "start_time", "end_time")}
+    env.server.call("/cgi-bin/oa/schedule/update", {"schedule": {**body, "summary": "Kickoff"}})
+    report = await env.sync_ok()
+    assert report.updated_local == 1
+    (text,) = env.files().values()
+    assert b"RECURRENCE-ID;TZID=Asia/Shanghai:20270102T093000" in text
+    assert b"SUMMARY:Kickoff" in text
+    await env.assert_quiet()
+    # cancelled in WeCom: an EXDATE on DTSTART, the series untouched
+    env.server.call("/cgi-bin/oa/schedule/del", {"schedule_id": saturday["schedule_id"]})
+    report = await env.sync_ok()
+    assert report.updated_local == 1
+    (text,) = env.files().values()
+    assert b"EXDATE;TZID=Asia/Shanghai:20270102T093000" in text
+    assert b"Kickoff" not in text
+    assert [s["summary"] for s in env.schedules()] == ["Standup"]
+    await env.assert_quiet()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -273,12 +273,12 @@ def rfc_starts(rule: du.rrule, dtstart: datetime) -> Iterator[datetime]:
         yield dtstart
 
 
-def _sample(rule: du.rrule, dtstart: datetime) -> tuple[list[int], int, bool]:
+def _sample(instances: Iterable[datetime], dtstart: datetime) -> tuple[list[int], int, bool]:
     """Starts over the verification horizon, the horizon's end, and whether the
     rule goes on past it."""
     horizon = dtstart + timedelta(days=366 * VERIFY_YEARS)
     out: list[int] = []
-    for dt in rfc_starts(rule, dtstart):
+    for dt in instances:
         if dt > horizon and len(out) >= VERIFY_MIN_OCCURRENCES:
             return out, max(out[-1], epoch(horizon)), True
         out.append(epoch(dt))
@@ -287,10 +287,47 @@ def _sample(rule: du.rrule, dtstart: datetime) -> tuple[list[int], int, bool]:
 
 def exact(recur: Any, dtstart: datetime, rule: du.rrule) -> Recurrence | str:
     """The WeCom series for this rule (not yet normalised, no exclusions), or why not."""
+    return _exact(recur, dtstart, rule, rfc_starts(rule, dtstart))
+
+
+def first_instance(rule: du.rrule, dtstart: datetime) -> datetime | None:
+    """The rule's first instance when DTSTART is not one of them (a workday rule
+    starting on a Saturday), else None. RFC 5545 still counts such a DTSTART."""
+    for dt in rule:
+        return None if dt == dtstart else dt
+    return None
+
+
+def off_rule(rule: du.rrule, dtstart: datetime) -> bool:
+    """Whether DTSTART is not the rule's first instance (or the rule has none)."""
+    return next(iter(rule), None) != dtstart
+
+
+def exact_after_start(
+    recur: Any, dtstart: datetime, rule: du.rrule
+) -> tuple[datetime, Recurrence] | None:
+    """For a DTSTART that is not an instance of its own rule: the first instance
+    and the WeCom series (starting there) of the rule's instances without
+    DTSTART, when WeCom can hold them exactly; else None.
+
+    WeCom's handling of a start_time that does not fit its own repeat is not
+    documented (series.py), so wesync never sends one: the DTSTART occurrence
+    goes to a single schedule of its own (slot "S:<epoch>")."""
+    first = first_instance(rule, dtstart)
+    if first is None:
+        return None
+    found = _exact(recur, first, rule, iter(rule))
+    return None if isinstance(found, str) else (first, found)
+
+
+def _exact(
+    recur: Any, dtstart: datetime, rule: du.rrule, instances: Iterable[datetime]
+) -> Recurrence | str:
+    """The WeCom series starting at `dtstart` with exactly `instances`, or why not."""
     fields, reason = propose(recur, dtstart, rule)
     if reason is not None:
         return reason
-    starts, end, more = _sample(rule, dtstart)
+    starts, end, more = _sample(instances, dtstart)
     if more:
         zone = dtstart.tzinfo
         assert zone is not None

@@ -17,7 +17,15 @@ choice matches RFC 5545 so that exact mappings stay exact):
   day of month from start_time.
 - repeat_until is an instant, inclusive: occurrences that start at or before
   it. 0 means forever.
-- start_time itself is an occurrence only if it fits the pattern.
+- start_time itself is always an occurrence, even when it does not fit the
+  pattern (a custom Monday..Friday repeat starting on a Saturday). The API
+  documentation does not say; WeCom shows a schedule at its start, and the
+  emulator (wesync.emulator.recurrence) makes the same choice. It is
+  unconfirmed, so wesync never sends such a series: a DTSTART off its own
+  RRULE goes to a single schedule of its own beside a series that starts at
+  the rule's first instance (slot "S:<t>", canonical.py). The choice matters
+  only for series made in WeCom itself; RFC 5545 reads DTSTART the same way,
+  so such a series is written to a file as DTSTART plus RRULE.
 """
 
 from __future__ import annotations
@@ -93,8 +101,12 @@ def occurrences(start: int, rec: Recurrence, *, end: int = FOREVER) -> Iterator[
     """Start instants of the series up to `end` (inclusive), exclusions ignored."""
     tz, d0, tod = _frame(start, rec)
     limit = min(end, rec.repeat_until) if rec.repeat_until else end
+    first = True
     for d in _dates(rec, d0):
         t = int(datetime.combine(d, tod, tz).timestamp())
+        if first and t != start and start <= limit:
+            yield start  # a start off the pattern still counts
+        first = False
         if t > limit:
             return
         yield t
@@ -104,6 +116,8 @@ def is_occurrence(start: int, rec: Recurrence, instant: int) -> bool:
     """Whether `instant` is one of the series' starts (exclusions ignored)."""
     if instant < start or (rec.repeat_until and instant > rec.repeat_until):
         return False
+    if instant == start:
+        return True  # even off the pattern
     tz, d0, tod = _frame(start, rec)
     local = datetime.fromtimestamp(instant, tz)
     if local.time() != tod:

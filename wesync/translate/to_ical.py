@@ -11,6 +11,12 @@ Choices (see docs/features.md):
 - A cancelled master (status=1) is written as STATUS:CANCELLED; callers
   normally delete the item instead. A cancelled override schedule removes the
   override and leaves an EXDATE.
+- A series with an "S:<t>" slot (a DTSTART off its own rule, see canonical.py)
+  is written back with DTSTART at t and the series' RRULE, which RFC 5545
+  reads as t plus the series; the slot's own content, when it differs from the
+  series', becomes an override (RECURRENCE-ID t), and a deleted S schedule an
+  EXDATE at t. When the written RRULE would not give the series back from t
+  (WeCom moved the series), DTSTART follows the series and t is left out.
 - Expanded occurrences (slot keys "X:...") are ignored: an event wesync had to
   expand is one-way (local -> WeCom); remote edits of those single schedules
   are not written back.
@@ -26,15 +32,22 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 import icalendar
 
 from wesync.translate import rules
 from wesync.translate.alarms import make_alarm, read_alarms
-from wesync.translate.canonical import MASTER, Recurrence, ScheduleDraft, SlotKey, slot_start
-from wesync.translate.ics import ParsedItem
+from wesync.translate.canonical import (
+    MASTER,
+    Recurrence,
+    ScheduleDraft,
+    SlotKey,
+    override_slot,
+    slot_start,
+)
+from wesync.translate.ics import ParsedItem, parse_item, serialize
 from wesync.translate.options import TranslateOptions
 from wesync.translate.people import PARTSTAT, address_for, userid_for
 from wesync.translate.remote import draft_from_schedule
@@ -135,7 +148,11 @@ def _add_dates(event: icalendar.Event, name: str, instants: list[int], offset: i
     event.add(name, days if len(days) > 1 else days[0])
 
 
-def _rrule(rec: Recurrence, start: int, *, all_day: bool) -> dict[str, Any]:
+def _rrule(
+    rec: Recurrence, start: int, *, all_day: bool, dtstart: int | None = None
+) -> dict[str, Any]:
+    """The RRULE of the series starting at `start`, for a DTSTART at `dtstart`
+    (an off-rule start before the series; None: at `start`)."""
     out: dict[str, Any] = {"FREQ": _FREQ.get(rec.repeat_type, "YEARLY")}
     if rec.repeat_interval > 1:
         out["INTERVAL"] = rec.repeat_interval
@@ -150,6 +167,10 @@ def _rrule(rec: Recurrence, start: int, *, all_day: bool) -> dict[str, Any]:
             out["WKST"] = "MO"
     elif rec.repeat_type == REPEAT_MONTHLY:
         out["BYMONTHDAY"] = list(rec.repeat_day_of_month)
+    elif dtstart is not None and dtstart != start:
+        # yearly on the series' day, which DTSTART does not give
+        day = datetime.fromtimestamp(start, timezone(timedelta(hours=rec.timezone))).date()
+        out["BYMONTH"], out["BYMONTHDAY"] = day.month, day.day
     return out
 
 
@@ -356,10 +377,55 @@ def schedules_to_item(
     """The VCALENDAR for one event from all of its WeCom schedules.
 
     `slots` must hold every schedule of the event ("" master, "R:<t>"
-    overrides); an existing override with no slot here is removed. Pass
-    `existing` to update a local item in place. `now` (Unix seconds) is the
-    DTSTAMP of a new event: the translator never reads the clock itself.
+    overrides, "S:<t>" an off-rule DTSTART); an existing override with no slot
+    here is removed. Pass `existing` to update a local item in place. `now`
+    (Unix seconds) is the DTSTAMP of a new event: the translator never reads
+    the clock itself.
     """
+    cal, folded = _build(uid, slots, options=options, existing=existing, now=now, fold=True)
+    if folded and not _folds_back(uid, cal, slots, options=options, now=now):
+        cal, _ = _build(uid, slots, options=options, existing=existing, now=now, fold=False)
+    return cal
+
+
+def _is_start_slot(key: SlotKey) -> bool:
+    return key.startswith("S:")
+
+
+def _folds_back(
+    uid: str,
+    cal: icalendar.Calendar,
+    slots: Mapping[SlotKey, Schedule],
+    *,
+    options: TranslateOptions,
+    now: int,
+) -> bool:
+    """Whether the written DTSTART and RRULE read back as WeCom's series plus its
+    off-rule start (the S slot), as the translator would send them."""
+    again = translate_event(
+        parse_item(serialize(cal), where=f"{uid} (written)"), options=options, now=now
+    )
+    got, want = again.slots.get(MASTER), draft_from_schedule(slots[MASTER])
+    if got is None or got.recurrence is None or want.recurrence is None:
+        return False
+    live = {k for k, s in slots.items() if _is_start_slot(k) and not s.is_cancelled}
+    return (
+        (got.start_time, got.end_time) == (want.start_time, want.end_time)
+        and replace(got.recurrence, exclude_times=()) == replace(want.recurrence, exclude_times=())
+        and {k for k in again.slots if _is_start_slot(k)} == live
+    )
+
+
+def _build(
+    uid: str,
+    slots: Mapping[SlotKey, Schedule],
+    *,
+    options: TranslateOptions,
+    existing: ParsedItem | None,
+    now: int,
+    fold: bool,
+) -> tuple[icalendar.Calendar, bool]:
+    """The item, and whether an off-rule DTSTART was written before the series."""
     stamp = now
     if existing is not None:
         cal = _copy(existing.calendar)
@@ -375,17 +441,47 @@ def schedules_to_item(
     reader = Reader(item, options)
     writer = _Writer(reader, options)
 
-    drafts = {k: draft_from_schedule(s) for k, s in slots.items() if not k.startswith("X:")}
+    drafts = {
+        k: draft_from_schedule(s)
+        for k, s in slots.items()
+        if not k.startswith("X:") and not _is_start_slot(k)
+    }
     cancelled = {k for k, s in slots.items() if s.is_cancelled}
     master = item.master
     master_draft = drafts.get(MASTER)
+
+    # an off-rule DTSTART (slot "S:<t>"): the file keeps it before the series
+    old_master = old_slots.get(MASTER)
+    old_start = _off_rule_start(reader, master, old_master)
+    for key in [k for k in old_slots if _is_start_slot(k)]:
+        old_slots[override_slot(int(key[2:]))] = old_slots.pop(key)
+    off_start: int | None = None
+    single_excluded = False
+    if fold and master_draft is not None and master_draft.recurrence is not None:
+        live = sorted(k for k in slots if _is_start_slot(k) and k not in cancelled)
+        if live and int(live[0][2:]) < master_draft.start_time:
+            off_start = int(live[0][2:])
+            single = draft_from_schedule(slots[live[0]])
+            duration = master_draft.end_time - master_draft.start_time
+            base = replace(
+                master_draft, recurrence=None, start_time=off_start, end_time=off_start + duration
+            )
+            if single.content_digest() != base.content_digest():
+                drafts[override_slot(off_start)] = single
+        elif not live and old_start is not None and old_start < master_draft.start_time:
+            off_start, single_excluded = old_start, True  # WeCom lost it: EXDATE it
+    if old_master is not None and old_start is not None:
+        old_master = _moved(old_master, old_start)
 
     if master_draft is not None:
         if master is None:
             master = _new_event(uid, stamp)
             cal.add_component(master)
             writer.mark()
-        _apply(writer, master, old_slots.get(MASTER), master_draft, options)
+        file_master = master_draft if off_start is None else _moved(master_draft, off_start)
+        _apply(
+            writer, master, old_master, file_master, options, series_start=master_draft.start_time
+        )
         if MASTER in cancelled and str(master.get("STATUS", "")).upper() != "CANCELLED":
             master.pop("STATUS", None)
             master.add("STATUS", "CANCELLED")
@@ -432,7 +528,8 @@ def schedules_to_item(
         kept_rids.add(rid_or_none)
 
     if master is not None and master_draft is not None:
-        _exdates(writer, reader, master, master_draft, kept_rids)
+        extra = {off_start} if single_excluded and off_start is not None else set()
+        _exdates(writer, reader, master, master_draft, kept_rids, extra=extra)
 
     if existing is not None and writer.any_changed and master is not None:
         target = master
@@ -444,7 +541,23 @@ def schedules_to_item(
             target.add("SEQUENCE", seq + 1)
     if existing is None or writer.any_changed:
         _add_missing_timezones(cal)
-    return cal
+    return cal, off_start is not None
+
+
+def _moved(draft: ScheduleDraft, start: int) -> ScheduleDraft:
+    return replace(draft, start_time=start, end_time=start + draft.end_time - draft.start_time)
+
+
+def _off_rule_start(
+    reader: Reader, master: icalendar.Event | None, old: ScheduleDraft | None
+) -> int | None:
+    """The existing file's DTSTART when it lies before its series (off its rule)."""
+    if old is None or old.recurrence is None:
+        return None
+    times = _master_times(reader, master)
+    if times is None or times.start >= old.start_time:
+        return None
+    return times.start
 
 
 @functools.lru_cache(maxsize=64)
@@ -496,13 +609,18 @@ def _apply(
     old: ScheduleDraft | None,
     new: ScheduleDraft,
     options: TranslateOptions,
+    *,
+    series_start: int | None = None,
 ) -> None:
+    """Write `new` into `event`; `series_start` is where the series itself starts
+    when DTSTART (new.start_time) is an off-rule start before it."""
     reader = writer.reader
     current = _clock_of(event, reader)
+    first = series_start if series_start is not None else new.start_time
     if new.is_whole_day:
         clock = Clock("date", fixed_zone_for(_offset(new)))
     elif new.recurrence is not None:
-        clock = _series_clock(new.recurrence, new.start_time, current, options)
+        clock = _series_clock(new.recurrence, first, current, options)
     elif current is not None and current.kind != "date":
         clock = current
     else:
@@ -519,7 +637,8 @@ def _apply(
         had = "RRULE" in event
         event.pop("RRULE", None)
         if new.recurrence is not None:
-            event.add("RRULE", _rrule(new.recurrence, new.start_time, all_day=new.is_whole_day))
+            rrule = _rrule(new.recurrence, first, all_day=new.is_whole_day, dtstart=new.start_time)
+            event.add("RRULE", rrule)
         if had or new.recurrence is not None:
             writer.mark()
     writer.alarms(event, old, new)
@@ -532,9 +651,11 @@ def _exdates(
     master: icalendar.Event,
     draft: ScheduleDraft,
     overrides: set[int],
+    *,
+    extra: set[int],
 ) -> None:
     rec = draft.recurrence
-    want = sorted(set(rec.exclude_times) - overrides) if rec is not None else []
+    want = sorted((set(rec.exclude_times) | extra) - overrides) if rec is not None else []
     times = _master_times(reader, master)
     have: list[int] = []
     if times is not None:

@@ -28,6 +28,7 @@ from wesync.translate.canonical import (
     SlotKey,
     expanded_slot,
     override_slot,
+    start_slot,
 )
 from wesync.translate.ics import ParsedItem, ical_text
 from wesync.translate.options import TranslateOptions
@@ -300,12 +301,22 @@ def _translate(
     dt_rules = [rules.to_dateutil(r, t.dtstart) for r in rrules]
     reason: str | None = None
     found: Recurrence | str | None = None
+    after_start: tuple[datetime, Recurrence] | None = None
     if len(rrules) > 1:
         reason = f"{len(rrules)} RRULEs in one event have no WeCom equivalent"
     elif rdates:
         reason = "RDATE (extra dates) has no WeCom equivalent"
     elif exrules:
         reason = "EXRULE has no WeCom equivalent"
+    elif rules.off_rule(dt_rules[0], t.dtstart):
+        # DTSTART off its own rule: never sent as a series start (series.py)
+        after_start = rules.exact_after_start(rrules[0], t.dtstart, dt_rules[0])
+        if after_start is None:
+            why = rules.exact(rrules[0], t.dtstart, dt_rules[0])  # the likelier reason
+            if not isinstance(why, str):
+                why = f"{rules.describe(rrules[0])}: DTSTART is off the rule, and WeCom "
+                why += "cannot hold the rule's own occurrences"
+            reason = why
     else:
         found = rules.exact(rrules[0], t.dtstart, dt_rules[0])
         if isinstance(found, str):
@@ -316,6 +327,17 @@ def _translate(
     for ev in item.overrides:
         rid, d = _override_draft(reader, ev, t)
         overrides[rid] = d
+
+    if after_start is not None:
+        return _off_rule_start(
+            reader,
+            item=item,
+            master=master,
+            t=t,
+            after_start=after_start,
+            excluded=excluded,
+            overrides=overrides,
+        )
 
     if isinstance(found, Recurrence):
         rec = series.normalize(t.start, replace(found, exclude_times=(*excluded, *overrides)))
@@ -342,6 +364,38 @@ def _translate(
         reason=reason,
         now=now,
     )
+
+
+def _off_rule_start(
+    reader: Reader,
+    *,
+    item: ParsedItem,
+    master: icalendar.Event,
+    t: Times,
+    after_start: tuple[datetime, Recurrence],
+    excluded: list[int],
+    overrides: dict[int, ScheduleDraft | None],
+) -> EventTranslation:
+    """A DTSTART that is not an instance of its own rule (RFC 5545 counts it as the
+    first occurrence; WeCom's handling is undocumented): the series from the rule's
+    first instance, plus one single schedule (slot "S:<DTSTART>") for DTSTART,
+    unless an EXDATE removes it; an override of it (RECURRENCE-ID = DTSTART)
+    is that schedule's content."""
+    first, found = after_start
+    start = epoch(first)
+    rec = series.normalize(start, replace(found, exclude_times=(*excluded, *overrides)))
+    whole = reader.draft(master, t, rec)
+    slots: dict[SlotKey, ScheduleDraft] = {
+        MASTER: replace(whole, start_time=start, end_time=start + (t.end - t.start))
+    }
+    if t.start not in excluded:
+        single = overrides[t.start] if t.start in overrides else replace(whole, recurrence=None)
+        if single is not None:
+            slots[start_slot(t.start)] = single
+    for rid, d in overrides.items():
+        if d is not None and rid != t.start:
+            slots[override_slot(rid)] = d
+    return _done(item, reader, slots)
 
 
 def _expand(
