@@ -47,3 +47,14 @@ def test_index_is_not_persisted() -> None:
         "version", "apps", "calendars", "schedules", "tokens", "clock_offset"
     }
     assert State.from_json(state.to_json()).calendar_schedules("A") == scan(state, "A")
+
+
+def test_copy_json_is_a_deep_copy() -> None:
+    from wesync.emulator.schedules import copy_json
+
+    data = {"a": [1, {"b": [2, 3]}], "c": {"d": None, "e": "x"}, "f": 1.5, "g": True}
+    copied = copy_json(data)
+    assert copied == data
+    copied["a"][1]["b"].append(4)
+    copied["c"]["e"] = "y"
+    assert data == {"a": [1, {"b": [2, 3]}], "c": {"d": None, "e": "x"}, "f": 1.5, "g": True}

@@ -8,7 +8,6 @@ attendees added or removed, an attendee's answer, an admin's edit).
 
 from __future__ import annotations
 
-import copy
 from dataclasses import replace
 from typing import Any
 
@@ -22,6 +21,16 @@ from wesync.wecom import constants as C
 #: the fields the documented get_by_calendar sample leaves out
 SAMPLE_OMITS = ("is_whole_day",)
 SAMPLE_OMITS_REMINDERS = ("remind_time_diffs", "exclude_time_list")
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of JSON data (dicts, lists, scalars): what copy.deepcopy gives,
+    three times as fast (listing pages copy a thousand schedules each)."""
+    if isinstance(value, dict):
+        return {k: copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) for v in value]
+    return value
 
 
 def touch(state: State, rec: Json) -> None:
@@ -173,7 +182,7 @@ def delete(call: Call, body: Json) -> Json:
 def get(call: Call, body: Json) -> Json:
     ids = v.id_list(body, "schedule_id_list", empty_code=C.ERR_EMPTY_SCHEDULE_ID_LIST)
     recs = [lookup(call.state, call.app, sid, writable=False) for sid in ids]
-    return {"schedule_list": [copy.deepcopy(rec["data"]) for rec in recs]}
+    return {"schedule_list": [copy_json(rec["data"]) for rec in recs]}
 
 
 def get_by_calendar(call: Call, body: Json) -> Json:
@@ -186,7 +195,7 @@ def get_by_calendar(call: Call, body: Json) -> Json:
 
 
 def listing_item(rec: Json, listing: str) -> Json:
-    data = copy.deepcopy(rec["data"])
+    data = copy_json(rec["data"])
     item: Json = {"schedule_id": data.pop("schedule_id"), "sequence": rec["sequence"], **data}
     if listing == "sample":
         for key in SAMPLE_OMITS:
