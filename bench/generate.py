@@ -6,8 +6,10 @@ The mix follows what an IT team's calendars hold: one-off meetings (timed
 and all-day), daily/weekly/monthly/yearly series (weekly ones with BYDAY,
 some workday-only), some ending by COUNT or UNTIL, some with EXDATEs, some
 with moved or renamed occurrences (RECURRENCE-ID overrides in the same
-file), reminders, attendees (mailto:userN@example.com), Chinese and English
-text, Asia/Shanghai and UTC times. The same seed always gives the same bytes.
+file), a few workday series starting on a weekend (DTSTART off the rule; the
+rest start on a weekday), reminders, attendees (mailto:userN@example.com),
+Chinese and English text, Asia/Shanghai and UTC times. The same seed always
+gives the same bytes.
 """
 
 from __future__ import annotations
@@ -62,6 +64,10 @@ KINDS = (
     ("yearly", 4),
     ("series_with_overrides", 10),
 )
+
+#: workday series that start on a weekend keep that start (DTSTART off the rule,
+#: which RFC 5545 still counts) with this probability; the rest start on Monday
+OFF_RULE_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,9 @@ class Builder:
         start = BASE.replace(hour=rng.choice((8, 9, 10, 14, 16))) + timedelta(
             days=rng.randint(-180, 365), minutes=rng.choice((0, 0, 30))
         )
+        if kind == "workdays" and start.weekday() >= 5 and rng.random() >= OFF_RULE_SHARE:
+            # nobody starts a standup on a Saturday: the next Monday, but for a few
+            start += timedelta(days=7 - start.weekday())
         utc = rng.random() < 0.3
         length = timedelta(minutes=rng.choice((30, 60, 60, 90, 120)))
         common = [f"UID:{uid}", f"DTSTAMP:{DTSTAMP}"]
