@@ -189,8 +189,10 @@ async def _run(
             db.set_meta("last_full_fetch", str(now))
 
     if not dry_run:
-        report.problems.extend(reconcile_intents(db, remote))
-        status = db.load()
+        if db.intents():
+            # a killed run left writes to settle; they change the status
+            report.problems.extend(reconcile_intents(db, remote))
+            status = db.load()
         remember_listing(db, status, remote)
 
     _check_emptied(pair, local, remote, status, force=force)

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 
 from wesync.sync.listing import RemoteScan, remote_slot
 from wesync.sync.local import LocalScan
-from wesync.sync.plan import ItemStatus, LocalState, RemoteState, slots_digest
+from wesync.sync.plan import ItemStatus, LocalState, RemoteState
+from wesync.sync.plan import slots_digest as _slots_digest
 from wesync.sync.slots import is_retired, live, match_key
 from wesync.sync.status import StatusDB, StatusItem
 
@@ -131,6 +132,16 @@ def snapshots(
     local: LocalScan, remote: RemoteScan, status: Mapping[str, StatusItem], now: int
 ) -> tuple[dict[str, LocalState], dict[str, RemoteState], dict[str, ItemStatus], dict[str, str]]:
     held = {**remote.held, **local.held}
+    # most events hold the same per-slot digests in the scans and the status
+    memo: dict[frozenset[tuple[str, str]], str] = {}
+
+    def slots_digest(digests: Mapping[str, str]) -> str:
+        key = frozenset(digests.items())
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = _slots_digest(digests)
+        return found
+
     local_states = {
         uid: LocalState(
             uid=uid,
