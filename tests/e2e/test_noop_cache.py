@@ -115,3 +115,26 @@ async def test_only_a_few_changed_items_stay_loaded(
     assert report.created_remote == 5
     assert sorted(env.summaries()) == [f"E{i}" for i in range(5)]
     await env.assert_quiet()
+
+
+def test_parsed_forms_are_held_for_a_few_items_and_derived_again(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local_mod, "HELD_FORMS", 2)
+    env.write("lastfri.ics", LAST_FRIDAY)
+    for i in range(3):
+        uid = f"e{i}@example.com"
+        env.write(f"e{i}.ics", calendar(vevent(uid, f"E{i}", "20270105T120000", "20270105T130000")))
+    scan = scan_local(
+        VdirStorage(env.local), {}, options=TranslateOptions.from_pair(env.pair), now=BASE,
+        where="cal",
+    )
+    items = list(scan.items.values())
+    assert all(item.data is not None for item in items)
+    assert sum(1 for item in items if item._translation is not None) == 2
+    for item in items:
+        translation = item.translation
+        assert translation is not None and item.parsed is not None
+        digests = {k: d.content_digest() for k, d in translation.slots.items()}
+        assert digests == item.digests
+        assert sum(1 for x in items if x._translation is not None) <= 2

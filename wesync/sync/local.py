@@ -13,14 +13,17 @@ deleted); so are UIDs found in two files.
 
 Only what planning needs is kept per item: digests, summary, and for events
 the status does not know yet the (summary, start, end) of each slot, which
-pairing uses. The bytes, parsed calendar and translation are kept for at most
-`KEEP_LOADED` changed items; the executor reads the others again when it has
-to write them (checking the etag).
+pairing uses. The bytes are kept for at most `KEEP_LOADED` changed items; the
+executor reads the others again when it has to write them (checking the
+etag). Parsed calendars and translations are bigger still: only the
+`HELD_FORMS` most recently used items hold theirs, the others derive them from
+their bytes again when asked (so the executor's items stay small too).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -63,8 +66,60 @@ class LocalItem:
     matches: dict[SlotKey, tuple[str, int, int]] | None = None
     #: set when the file was read this run (and kept: see KEEP_LOADED)
     data: bytes | None = None
-    parsed: ParsedItem | None = None
-    translation: EventTranslation | None = None
+    #: (options, now, where): how `data` was parsed and translated, to do it again
+    source: tuple[TranslateOptions, int, str] | None = field(default=None, repr=False)
+    _parsed: ParsedItem | None = field(default=None, init=False, repr=False, compare=False)
+    _translation: EventTranslation | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    @property
+    def parsed(self) -> ParsedItem | None:
+        """The parsed file (None when its bytes are not held)."""
+        if self._parsed is None:
+            self._load()
+        return self._parsed
+
+    @property
+    def translation(self) -> EventTranslation | None:
+        """Its WeCom slots with the problems (None when its bytes are not held)."""
+        if self._translation is None:
+            self._load()
+        return self._translation
+
+    def _load(self) -> None:
+        # the parsed form and the translation are big (an expanded series holds
+        # hundreds of drafts): only the HELD_FORMS most recently used items keep
+        # theirs, the others derive them again from their bytes when asked
+        if self.data is None or self.source is None:
+            return
+        from wesync.translate.ics import parse_item
+        from wesync.translate.to_wecom import translate_event
+
+        options, now, where = self.source
+        self._parsed = parse_item(self.data, where=where)
+        self._translation = translate_event(self._parsed, options=options, now=now)
+        _hold_forms(self)
+
+    def unload(self) -> None:
+        """Keep what planning needs; the executor reads the file again if it must."""
+        self.data = None
+        self._parsed = None
+        self._translation = None
+
+
+#: items holding their parsed form and translation at once (the least recent let go)
+HELD_FORMS = 64
+_holding: deque[LocalItem] = deque()
+
+
+def _hold_forms(item: LocalItem) -> None:
+    _holding.append(item)
+    while len(_holding) > HELD_FORMS:
+        old = _holding.popleft()
+        if not any(x is old for x in _holding):
+            old._parsed = None
+            old._translation = None
 
 
 @dataclass(kw_only=True)
@@ -88,12 +143,27 @@ def translate(
 
     parsed = parse_item(data, where=where)
     translation = translate_event(parsed, options=options, now=now)
+    return _item(
+        data, parsed, translation, href=href, etag=etag, source=(options, now, where), now=now
+    )
+
+
+def _item(
+    data: bytes,
+    parsed: ParsedItem,
+    translation: EventTranslation,
+    *,
+    href: str,
+    etag: str,
+    source: tuple[TranslateOptions, int, str],
+    now: int,
+) -> LocalItem:
     digests = {
         k: d.content_digest() for k, d in translation.slots.items() if not is_retired(k, now)
     }
     master = translation.slots.get("") or next(iter(translation.slots.values()), None)
     summary = master.summary if master else _summary_of(parsed)
-    return LocalItem(
+    item = LocalItem(
         uid=parsed.uid,
         href=href,
         etag=etag,
@@ -102,9 +172,12 @@ def translate(
         skipped=translation.skipped,
         expanded=translation.expanded,
         data=data,
-        parsed=parsed,
-        translation=translation,
+        source=source,
     )
+    item._parsed = parsed
+    item._translation = translation
+    _hold_forms(item)
+    return item
 
 
 def _summary_of(parsed: ParsedItem) -> str:
@@ -181,7 +254,7 @@ def scan_local(
                     for k, d in item.translation.slots.items()
                 }
             if unchanged or loaded >= KEEP_LOADED:
-                _unload(item)
+                item.unload()
             else:
                 loaded += 1
         hrefs.setdefault(item.uid, []).append(href)
@@ -206,13 +279,6 @@ def _stored_digests(known: StatusItem, now: int) -> dict[SlotKey, str]:
         for k, s in known.slots.items()
         if s.local_digest is not None and not is_retired(k, now)
     }
-
-
-def _unload(item: LocalItem) -> None:
-    """Keep what planning needs; the executor reads the file again if it must."""
-    item.data = None
-    item.parsed = None
-    item.translation = None
 
 
 def _hold(scan: LocalScan, known: StatusItem | None, message: str) -> None:
