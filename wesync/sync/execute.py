@@ -281,7 +281,7 @@ class Executor:
             except PreconditionFailed as exc:
                 self._changed_meanwhile(action.uid, exc)
             except (WesyncError, OSError) as exc:
-                self.report.item_error(f"{action.uid}: not written to the files: {exc}")
+                self.report.item_error(f"{self._name(action.uid)}: not written to the files: {exc}")
             self._tick()
         try:
             self.storage.flush()
@@ -406,6 +406,11 @@ class Executor:
                 self.report.conflicts += 1
                 self.db.log_conflict(uid, "wecom-wins: WeCom's version written to the file")
 
+    def _name(self, uid: str) -> str:
+        """The file and UID of an event, for messages that must name the file."""
+        item = self.local.items.get(uid)
+        return f"{self.where}/{item.href} (UID {uid})" if item is not None else f"UID {uid}"
+
     # -- remote ------------------------------------------------------------
 
     async def _run_remote(self, actions: list[Create | Update | Delete]) -> None:
@@ -420,7 +425,7 @@ class Executor:
                 except PreconditionFailed as exc:
                     self._changed_meanwhile(action.uid, exc)
                 except (WesyncError, OSError) as exc:
-                    self.report.item_error(f"{action.uid}: not written to WeCom: {exc}")
+                    self.report.item_error(f"{self._name(action.uid)}: not written to WeCom: {exc}")
                 self._tick()
 
         await asyncio.gather(*(one(a) for a in actions))
