@@ -156,6 +156,22 @@ def test_delay_applies_the_write_even_when_the_client_gave_up(
     assert len(listed) == 1 and listed[0]["start_time"] == T0
 
 
+def test_a_request_delayed_across_a_reset_is_dropped(api: Api, emulator_server: Any) -> None:
+    # a reset forgets everything: a slow request from before it must not land in
+    # (or be logged by) the emulator that follows, or it leaks into the next test
+    cal_id = api.add_calendar()
+    api.gettoken()
+    fault(emulator_server, path=C.SCHEDULE_ADD, kind="delay", seconds=0.5)
+    body = {"schedule": {"cal_id": cal_id, "start_time": T0, "end_time": T0 + 60}}
+    with pytest.raises(httpx.TimeoutException):
+        api.client.post(C.SCHEDULE_ADD, params={"access_token": api.token}, json=body,
+                        timeout=0.1)
+    emulator_server.admin("POST", "reset")
+    time.sleep(0.8)
+    assert emulator_server.admin("GET", "requests")["requests"] == []
+    assert emulator_server.emulator.state.schedules == {}
+
+
 def test_state_dump_and_repr_hold_no_secret_or_token(api: Api, emulator_server: Any) -> None:
     cal_id = api.add_calendar()
     api.add_schedule(cal_id)

@@ -554,7 +554,7 @@ async def test_listing_pages_through_everything(client: WeComClient, emulator_se
     listed = await client.schedule_list(cal_id)
     assert sorted(s.schedule_id or "" for s in listed) == sorted(ids)
     pages = requests_to(emulator_server, C.SCHEDULE_GET_BY_CALENDAR)
-    assert len(pages) == 4  # 1000 + 1000 + 345 + the empty page
+    assert len(pages) == 4, pages  # 1000 + 1000 + 345 + the empty page
 
     small_pages = await client.schedule_list(cal_id, limit=700)
     assert len(small_pages) == 2345

@@ -107,11 +107,16 @@ def create_app(emulator: Emulator) -> Starlette:
             emulator.record(method, path, None, 404)
             return PlainTextResponse("not found", status_code=404)
         fault = emulator.take_fault(path)
+        generation = emulator.generation
         # A real server has the whole request before it acts, so a client that gives up
         # while the server is slow may still have its write applied: read first, then wait.
         body = await request.body()
         if fault is not None and fault.kind == "delay":
             await anyio.sleep(fault.seconds)
+            if emulator.generation != generation:
+                # reset while this request waited: it belongs to a world that is gone,
+                # and must neither change nor appear in the new one's request log
+                return PlainTextResponse("the emulator was reset", status_code=503)
         if fault is not None and fault.kind == "errcode":
             emulator.record(method, path, fault.errcode, 200)
             return JSONResponse(error_body(fault.errcode, "injected fault"))

@@ -111,6 +111,8 @@ class Emulator:
         self._faults = FaultQueue()
         self._requests: list[Json] = []
         self._windows: dict[str, tuple[int, int]] = {}
+        #: bumped by reset(); a request delayed across a reset is dropped, not applied
+        self.generation = 0
         self.callbacks = self._callback_sender(callback_url, callback_token, callback_aes_key)
         loaded = load_state(state_path) if state_path is not None else None
         self.state = loaded if loaded is not None else State(apps=dict(self._base_apps))
@@ -265,6 +267,7 @@ class Emulator:
             self._faults.clear()
             self._requests.clear()
             self._windows.clear()
+            self.generation += 1
             self._changed()
 
     def add_app(self, corpsecret: str, agentid: int) -> None:
