@@ -11,7 +11,17 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
 from wesync.config import ConflictPolicy, Direction
-from wesync.sync.actions import Create, Delete, Forget, KeepBoth, Record, Side, Skip, Update
+from wesync.sync.actions import (
+    Action,
+    Create,
+    Delete,
+    Forget,
+    KeepBoth,
+    Record,
+    Side,
+    Skip,
+    Update,
+)
 from wesync.sync.plan import (
     ItemStatus,
     LocalState,
@@ -39,6 +49,8 @@ class World:
     remote: dict[str, tuple[str, str]] = field(default_factory=dict)  # uid -> (content, responses)
     status: dict[str, ItemStatus] = field(default_factory=dict)
     etags: int = 0
+    #: the actions the last sync completed
+    done: list[Action] = field(default_factory=list)
 
     def snapshot(self) -> tuple[dict[str, LocalState], dict[str, RemoteState]]:
         local = {
@@ -55,9 +67,12 @@ class World:
         self.etags += 1
         self.local[uid] = (content, self.etags)
 
-    def kill_during(self, action: object) -> None:
+    def kill_during(self, action: object, phase: int = 1) -> None:
         """What the engine leaves behind when killed inside `action`: the item marked
-        pending for the side being written, and that side half-written."""
+        pending for the side being written, and (from `phase` 1 on) that side written
+        (a file atomically, WeCom by halves). Inside a keep-both, in the executor's
+        order: 0 the local copy saved; 1 WeCom's version written into the file too;
+        2 both recorded and the copy marked for its push to WeCom; 3 that push half done."""
         match action:
             case (
                 Create(side=Side.REMOTE, uid=uid)
@@ -65,11 +80,30 @@ class World:
                 | Delete(side=Side.REMOTE, uid=uid)
             ):
                 self.mark_pending(uid, Side.REMOTE)
-                self.remote[uid] = ("half-written", "")
+                if phase:
+                    self.remote[uid] = ("half-written", "")
             case Create(side=Side.LOCAL, uid=uid) | Update(side=Side.LOCAL, uid=uid):
                 # file writes are atomic: the new version is there, the status is not
                 self.mark_pending(uid, Side.LOCAL, content_digest(self.remote[uid][0]))
-                self.write_local(uid, self.remote[uid][0])
+                if phase:
+                    self.write_local(uid, self.remote[uid][0])
+            case Delete(side=Side.LOCAL, uid=uid):
+                self.mark_pending(uid, Side.LOCAL, "")
+                if phase:
+                    del self.local[uid]
+            case KeepBoth(uid=uid, copy_uid=copy):
+                # (a copy an earlier run saved is reused, and pushed as a new event)
+                new_copy = copy not in self.local
+                self.write_local(copy, self.local[uid][0])
+                if phase >= 1:
+                    self.mark_pending(uid, Side.LOCAL, content_digest(self.remote[uid][0]))
+                    self.write_local(uid, self.remote[uid][0])
+                if phase >= 2:
+                    self.record(uid)
+                    if new_copy:
+                        self.mark_pending(copy, Side.REMOTE)
+                if phase >= 3 and new_copy:
+                    self.remote[copy] = ("half-written", "")
 
     def mark_pending(self, uid: str, side: Side, digest: str | None = None) -> None:
         old = self.status.get(uid)
@@ -97,15 +131,18 @@ class World:
             remote_content_digest=content_digest(rc),
         )
 
-    def sync(self, options: PlanOptions, *, stop_at: int | None = None) -> bool:
-        """One sync; with `stop_at`, the run is killed in the middle of that action.
-        True when the run completed."""
+    def sync(self, options: PlanOptions, *, stop_at: int | None = None, phase: int = 0) -> bool:
+        """One sync; with `stop_at`, the run is killed in the middle of that action
+        (`phase`: how far into it). True when the run completed; `self.done` lists
+        the actions that completed before."""
         local, remote = self.snapshot()
+        self.done = []
         for n, action in enumerate(plan(local, remote, self.status, options)):
             uid = action.uid
             if n == stop_at:
-                self.kill_during(action)
+                self.kill_during(action, phase)
                 return False
+            self.done.append(action)
             match action:
                 case Create(side=Side.REMOTE) | Update(side=Side.REMOTE):
                     responses = self.remote.get(uid, ("", ""))[1]
@@ -149,7 +186,9 @@ class SyncMachine(RuleBasedStateMachine):
     def _note(self, side: Side, uid: str, content: str) -> None:
         # an edit back to what was last synced is no change at all; and an edit in WeCom
         # of an event a killed run was writing there, before the next run, is the
-        # documented exception: the next run finishes its write over it
+        # documented exception: the next run finishes its write over it (the push the
+        # kill cut short; a push that returned is recorded at once, like every action
+        # here, so later WeCom edits of it count)
         st = self.world.status.get(uid)
         if self.synced.get(uid) == content or (
             side is Side.REMOTE and st is not None and st.pending is Side.REMOTE
@@ -187,22 +226,48 @@ class SyncMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.world.local))
     @rule(data=st.data())
     def delete_local(self, data: st.DataObject) -> None:
-        uid = data.draw(st.sampled_from(sorted(self.world.local)))
-        del self.world.local[uid]
-        self.unsynced.pop((Side.LOCAL, uid), None)
+        self.delete(Side.LOCAL, data.draw(st.sampled_from(sorted(self.world.local))))
 
     @precondition(lambda self: bool(self.world.remote))
     @rule(data=st.data())
     def delete_remote(self, data: st.DataObject) -> None:
-        uid = data.draw(st.sampled_from(sorted(self.world.remote)))
-        del self.world.remote[uid]
-        self.unsynced.pop((Side.REMOTE, uid), None)
+        self.delete(Side.REMOTE, data.draw(st.sampled_from(sorted(self.world.remote))))
 
-    @rule(stop_at=st.integers(min_value=0, max_value=6))
-    def killed_sync(self, stop_at: int) -> None:
+    def delete(self, side: Side, uid: str) -> None:
+        del (self.world.local if side is Side.LOCAL else self.world.remote)[uid]
+        self.unsynced.pop((side, uid), None)
+
+    @rule(stop_at=st.integers(min_value=0, max_value=6), phase=st.integers(0, 3))
+    def killed_sync(self, stop_at: int, phase: int) -> None:
         # nothing is promised yet: the next full sync must still converge
-        if self.world.sync(self.options, stop_at=stop_at):
+        if self.world.sync(self.options, stop_at=stop_at, phase=phase):
             self.check_synced()
+        else:
+            self.credit(self.world.done)
+
+    def credit(self, actions: list[Action]) -> None:
+        """The actions a killed run completed brought their events in sync: what
+        both sides now hold is synced (a user may delete or change it again)."""
+        world = self.world
+        for action in actions:
+            uids = [action.uid, *([action.copy_uid] if isinstance(action, KeepBoth) else [])]
+            held = {
+                world.local[u][0]
+                for u in uids
+                if u in world.local
+                and u in world.remote
+                and world.local[u][0] == world.remote[u][0]
+                and u in world.status
+                and world.status[u].pending is None
+            }
+            for u in uids:
+                if u in world.local and world.local[u][0] in held:
+                    self.synced[u] = world.local[u][0]
+                elif u not in world.local and u not in world.remote:
+                    self.synced.pop(u, None)
+            for side in Side:
+                if self.unsynced.get((side, action.uid)) in held:
+                    del self.unsynced[side, action.uid]
 
     @rule()
     def sync(self) -> None:
@@ -245,3 +310,35 @@ def test_full_sync_converges() -> None:
     assert {u: c for u, (c, _) in world.local.items()} == {
         u: c for u, (c, _) in world.remote.items()
     }
+
+
+def test_an_event_a_killed_run_synced_may_then_be_deleted() -> None:
+    """Found by the machine (keep-both): a run pulls WeCom's new event `a` into a file
+    and is killed pushing `b`; the user then deletes `a`'s file. Deleting `a` in WeCom
+    too loses nothing: its WeCom version had reached the files before the user's
+    deletion (the machine used to flag it, as if the killed run had synced nothing)."""
+    machine = SyncMachine()
+    machine.choose_policy(policy=ConflictPolicy.KEEP_BOTH, direction=Direction.TWO_WAY)
+    machine.edit_remote(content="y", uid="a")
+    machine.edit_local(content="x", uid="b")
+    machine.killed_sync(stop_at=1, phase=1)
+    assert machine.world.local["a"][0] == "y"
+    machine.delete(Side.LOCAL, "a")
+    machine.sync()
+    assert machine.world.local == {"b": ("x", machine.world.local["b"][1])}
+    assert machine.world.remote == {"b": ("x", "")}
+
+
+def test_a_keep_both_killed_after_saving_the_copy_loses_neither_version() -> None:
+    world = World()
+    world.write_local("a", "x")
+    world.sync(PlanOptions())
+    world.write_local("a", "y")
+    world.remote["a"] = ("z", "")
+    for phase in range(4):
+        killed = World(local=dict(world.local), remote=dict(world.remote))
+        killed.status = dict(world.status)
+        assert not killed.sync(PlanOptions(), stop_at=0, phase=phase)
+        assert killed.sync(PlanOptions())
+        contents = sorted(c for c, _ in killed.local.values())
+        assert contents == sorted(c for c, _ in killed.remote.values()) == ["y", "z"], phase

@@ -462,6 +462,11 @@ class Executor:
             self.client, journal, uid=uid, cal_id=self.cal_id, old=old, new=new
         )
         self._pushed[uid] = result
+        with self.db.transaction():
+            # the push landed: it is not to be redone, even if the run stops before the
+            # read-back below; what WeCom shows next run is then compared with what was
+            # sent, so an edit made there in between counts as an edit
+            self.db.put(self._status_for(uid, item, self._sent_group(uid, item, result)))
         if isinstance(action, Create):
             self.report.created_remote += 1
         else:
@@ -470,6 +475,27 @@ class Executor:
                 self.report.conflicts += 1
                 with self.db.transaction():
                     self.db.log_conflict(uid, "local-wins: the file's version sent to WeCom")
+
+    def _sent_group(
+        self, uid: str, item: LocalItem, result: PushResult
+    ) -> dict[SlotKey, RemoteSlot]:
+        """WeCom's slots for `uid` as a push left them, before they are read back: a
+        written slot holds the file's content (canonical, so its digest is the local
+        one) and unknown attendee answers; an untouched one is as listed."""
+        group = self.remote.groups.get(uid, {})
+        sent: dict[SlotKey, RemoteSlot] = {}
+        for key, sid in result.slots.items():
+            listed = group.get(key)
+            if sid not in result.written and listed is not None and listed.schedule_id == sid:
+                sent[key] = listed
+            else:
+                sent[key] = RemoteSlot(
+                    schedule_id=sid,
+                    digest="?",
+                    content_digest=item.digests.get(key, "?"),
+                    listing_digest=None,
+                )
+        return sent
 
     async def _refresh_pushed(self) -> None:
         """Record WeCom's own view of what was just written (one batched get)."""
