@@ -342,35 +342,59 @@ class WeComClient:
         path = C.SCHEDULE_GET_BY_CALENDAR
         seen: set[str] = set()
         offset = 0
-        while True:
-            body = {"cal_id": cal_id, "offset": offset, "limit": limit}
-            data = await self._call(path, body, idempotent=True)
-            page = data.get("schedule_list")
-            if not isinstance(page, list):
-                raise WeComTransportError(path, "schedule_list is missing or not a list")
-            if not page:
-                return
-            if len(page) > limit:
-                raise WeComTransportError(path, f"a page of {len(page)} for limit {limit}")
-            out: list[JSON] = []
-            for item in page:
-                if not isinstance(item, dict):
-                    raise WeComTransportError(
-                        path, f"expected an object in the answer, got {type(item).__name__}"
-                    )
-                sid = item.get("schedule_id")
-                if sid is not None and not isinstance(sid, str):
-                    raise WeComTransportError(path, f"unexpected answer: schedule_id {sid!r}")
-                key = sid or f"#{offset + len(out)}"
-                if key not in seen:
-                    seen.add(key)
-                    out.append(item)
-            if not out:
-                # The same page again: the server ignores offset, and paging
-                # on would never end.
-                raise WeComTransportError(path, f"offset {offset} repeated an earlier page")
-            yield out
-            offset += len(page)
+        ahead: asyncio.Task[JSON] | None = None
+        try:
+            while True:
+                if ahead is None:
+                    body = {"cal_id": cal_id, "offset": offset, "limit": limit}
+                    ahead = asyncio.ensure_future(self._call(path, body, idempotent=True))
+                data = await ahead
+                ahead = None
+                page = data.get("schedule_list")
+                if not isinstance(page, list):
+                    raise WeComTransportError(path, "schedule_list is missing or not a list")
+                if not page:
+                    return
+                if len(page) > limit:
+                    raise WeComTransportError(path, f"a page of {len(page)} for limit {limit}")
+                out = self._page_entries(path, page, offset, seen)
+                offset += len(page)
+                # the next page is asked for now, so WeCom prepares it while the
+                # caller digests this one (the order of the calls is unchanged)
+                body = {"cal_id": cal_id, "offset": offset, "limit": limit}
+                ahead = asyncio.ensure_future(self._call(path, body, idempotent=True))
+                await _let_run(ahead)
+                yield out
+        finally:
+            if ahead is not None:
+                # the caller stopped early, or this page failed: the page asked for
+                # ahead goes unread (a failure of it is not worth a warning)
+                if not ahead.done():
+                    ahead.cancel()
+                elif not ahead.cancelled():
+                    ahead.exception()
+
+    @staticmethod
+    def _page_entries(path: str, page: list[Any], offset: int, seen: set[str]) -> list[JSON]:
+        """A page's entries, checked, without those an earlier page had."""
+        out: list[JSON] = []
+        for item in page:
+            if not isinstance(item, dict):
+                raise WeComTransportError(
+                    path, f"expected an object in the answer, got {type(item).__name__}"
+                )
+            sid = item.get("schedule_id")
+            if sid is not None and not isinstance(sid, str):
+                raise WeComTransportError(path, f"unexpected answer: schedule_id {sid!r}")
+            key = sid or f"#{offset + len(out)}"
+            if key not in seen:
+                seen.add(key)
+                out.append(item)
+        if not out:
+            # The same page again: the server ignores offset, and paging
+            # on would never end.
+            raise WeComTransportError(path, f"offset {offset} repeated an earlier page")
+        return out
 
     async def schedule_list_raw(
         self, cal_id: str, *, limit: int = C.PAGE_LIMIT_MAX
@@ -552,6 +576,18 @@ class WeComClient:
         self.stats.by_endpoint_errcode[(path, errcode)] += 1
         log.debug("%s %s -> errcode %d in %.0f ms", method, path, errcode, elapsed_ms)
         return data
+
+
+#: event-loop turns given to a request started ahead, so that it is on the wire
+#: before the caller's own work holds the loop (a few are enough with httpx)
+_SEND_TURNS = 8
+
+
+async def _let_run(task: asyncio.Future[Any]) -> None:
+    for _ in range(_SEND_TURNS):
+        if task.done():
+            return
+        await asyncio.sleep(0)
 
 
 _STRING_OR_TRAILING_COMMA = re.compile(r'("(?:[^"\\]|\\.)*")|,(\s*[\]}])')
