@@ -132,6 +132,9 @@ def snapshots(
     local: LocalScan, remote: RemoteScan, status: Mapping[str, StatusItem], now: int
 ) -> tuple[dict[str, LocalState], dict[str, RemoteState], dict[str, ItemStatus], dict[str, str]]:
     held = {**remote.held, **local.held}
+    # an event both scans reused whole from the status is planned to do nothing:
+    # it needs no snapshot at all
+    same = _untouched(local, remote, status, held, now)
     # most events hold the same per-slot digests in the scans and the status
     memo: dict[frozenset[tuple[str, str]], str] = {}
 
@@ -153,7 +156,7 @@ def snapshots(
             expanded=item.expanded,
         )
         for uid, item in local.items.items()
-        if uid not in held
+        if uid not in held and uid not in same
     }
     remote_states = {
         uid: RemoteState(
@@ -163,11 +166,11 @@ def snapshots(
             summary=next((s.summary for s in group.values() if s.summary), ""),
         )
         for uid, group in remote.groups.items()
-        if group and uid not in held
+        if group and uid not in held and uid not in same
     }
     status_states: dict[str, ItemStatus] = {}
     for uid, item in status.items():
-        if uid in held:
+        if uid in held or uid in same:
             continue
         if (
             item.href is None
@@ -192,3 +195,55 @@ def snapshots(
             pending_digest=item.pending_digest,
         )
     return local_states, remote_states, status_states, held
+
+
+def _untouched(
+    local: LocalScan,
+    remote: RemoteScan,
+    status: Mapping[str, StatusItem],
+    held: Mapping[str, str],
+    now: int,
+) -> set[str]:
+    """The UIDs whose file and every live slot on both sides are the status's own
+    (the very digest objects the scans took from it, so equal without hashing),
+    file name and etag included: `plan` would decide nothing for them."""
+    same: set[str] = set()
+    groups = remote.groups
+    for uid, loc in local.items.items():
+        st = status.get(uid)
+        if (
+            st is None
+            or st.pending is not None
+            or loc.skipped
+            or loc.href != st.href
+            or loc.etag != st.local_etag
+            or uid in held
+        ):
+            continue
+        group = groups.get(uid) or {}
+        digests = loc.digests
+        n_local = n_remote = 0
+        for key, s in st.slots.items():
+            if is_retired(key, now):
+                continue
+            if s.local_digest:
+                if digests.get(key) is not s.local_digest:
+                    break
+                n_local += 1
+            elif s.local_digest is not None:
+                break  # an empty digest: left to the full comparison
+            if s.schedule_id is not None:
+                r = group.get(key)
+                if (
+                    r is None
+                    or not s.remote_digest
+                    or not s.remote_content
+                    or r.digest is not s.remote_digest
+                    or r.content_digest is not s.remote_content
+                ):
+                    break
+                n_remote += 1
+        else:
+            if n_local == len(digests) and n_remote == len(group):
+                same.add(uid)
+    return same
