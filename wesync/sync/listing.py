@@ -41,11 +41,17 @@ GET_CHUNK = 8000
 KEEP_FULL = 2000
 
 
+#: json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":")), made
+#: once (an entry decoded from JSON holds no cycle to look for)
+_ENCODE = json.JSONEncoder(
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"), check_circular=False
+).encode
+
+
 def raw_listing_digest(entry: Mapping[str, Any]) -> str:
     """A digest of one get_by_calendar entry as WeCom sent it, `sequence`
     included: any change WeCom shows in the listing changes it."""
-    text = json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
+    return hashlib.blake2b(_ENCODE(entry).encode(), digest_size=20).hexdigest()
 
 
 class ScheduleReader(Protocol):
@@ -54,7 +60,7 @@ class ScheduleReader(Protocol):
     async def schedule_get(self, schedule_ids: Sequence[str]) -> list[Schedule]: ...
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class RemoteSlot:
     schedule_id: str
     digest: str  #: with responses

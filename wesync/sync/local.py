@@ -52,7 +52,7 @@ def window_day(now: int) -> int:
     return now // DAY
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class LocalItem:
     uid: str
     href: str

@@ -78,7 +78,7 @@ CREATE TABLE IF NOT EXISTS conflicts (
 """
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SlotStatus:
     slot: str
     schedule_id: str | None = None
@@ -88,7 +88,7 @@ class SlotStatus:
     listing_digest: str | None = None  #: what get_by_calendar showed; None = unknown
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class StatusItem:
     uid: str
     href: str | None = None
