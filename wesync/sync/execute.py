@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import icalendar
@@ -43,6 +43,9 @@ log = logging.getLogger("wesync.sync")
 
 #: events written to WeCom at once (the client's limiter bounds the calls)
 REMOTE_CONCURRENCY = 8
+#: schedules read back at a time after the writes (a multiple of the 1000 ids a
+#: `get` takes, so the calls are as few as in one batch)
+READ_BACK_CHUNK = 4000
 
 
 class Client(Protocol):
@@ -104,6 +107,9 @@ class Executor:
     _extra_remote: list[Create] = field(default_factory=list)
     #: uid -> schedule ids written this run (refreshed with one `get` at the end)
     _pushed: dict[str, PushResult] = field(default_factory=dict)
+    #: events whose WeCom schedules are written to the files after the pushes
+    #: (attendees' answers): they keep the full schedules read back
+    _keep_full: set[str] = field(default_factory=set)
     _done: int = 0
     _total: int = 0
 
@@ -220,6 +226,7 @@ class Executor:
             a for a in plan if isinstance(a, Create | Update | Delete) and a.side is Side.REMOTE
         ]
         pulls = [a for a in remote_side if isinstance(a, Update) and a.pull_answers]
+        self._keep_full = {a.uid for a in pulls}
         self._total = len(local_side) + len(remote_side) + len(pulls)
         await self._ensure_full(
             {a.uid for a in local_side if not isinstance(a, Delete)}
@@ -416,10 +423,12 @@ class Executor:
     async def _run_remote(self, actions: list[Create | Update | Delete]) -> None:
         if not actions:
             return
-        gate = asyncio.Semaphore(REMOTE_CONCURRENCY)
+        # REMOTE_CONCURRENCY workers take the actions in order (not one task per
+        # action: a first sync of a big folder would hold them all at once)
+        queue = iter(actions)
 
-        async def one(action: Create | Update | Delete) -> None:
-            async with gate:
+        async def worker() -> None:
+            for action in queue:
                 try:
                     await self._push(action)
                 except PreconditionFailed as exc:
@@ -428,7 +437,7 @@ class Executor:
                     self.report.item_error(f"{self._name(action.uid)}: not written to WeCom: {exc}")
                 self._tick()
 
-        await asyncio.gather(*(one(a) for a in actions))
+        await asyncio.gather(*(worker() for _ in range(min(REMOTE_CONCURRENCY, len(actions)))))
         await self._refresh_pushed()
 
     async def _push(self, action: Create | Update | Delete) -> None:
@@ -467,6 +476,8 @@ class Executor:
             # read-back below; what WeCom shows next run is then compared with what was
             # sent, so an edit made there in between counts as an edit
             self.db.put(self._status_for(uid, item, self._sent_group(uid, item, result)))
+        # its digests are all the rest of the run needs (a file is read again if it must)
+        item.unload()
         if isinstance(action, Create):
             self.report.created_remote += 1
         else:
@@ -498,38 +509,56 @@ class Executor:
         return sent
 
     async def _refresh_pushed(self) -> None:
-        """Record WeCom's own view of what was just written (one batched get)."""
+        """Record WeCom's own view of what was just written: batched `get`s of
+        READ_BACK_CHUNK ids at a time (so a first sync of a big folder never
+        holds every answer at once), each event recorded as soon as all its
+        schedules were asked for. Only the events whose attendees' answers are
+        written to the files afterwards keep the full schedules."""
         if not self._pushed:
             return
-        written = sorted({sid for r in self._pushed.values() for sid in r.written})
+        pushed = list(self._pushed.items())
+        written = [sid for _, r in pushed for sid in sorted(r.written)]
         fetched: dict[str, Schedule] = {}
-        if written:
-            try:
-                fetched = {
-                    s.schedule_id: s
-                    for s in await self.client.schedule_get(written)
-                    if s.schedule_id
-                }
-            except WeComError as exc:
-                # the writes stand; their digests stay unknown and are fetched next run
-                log.warning("could not read back the schedules just written: %s", exc)
-        with self.db.transaction():
-            for uid, result in self._pushed.items():
-                group = dict(self.remote.groups.get(uid, {}))
-                now_group: dict[SlotKey, RemoteSlot] = {}
-                for key, sid in result.slots.items():
-                    full = fetched.get(sid)
-                    read = _read_back(full) if full is not None and not full.is_cancelled else None
-                    if read is not None:
-                        now_group[key] = read
-                    elif sid not in result.written and key in group:
-                        now_group[key] = group[key]
-                    else:
-                        now_group[key] = RemoteSlot(
-                            schedule_id=sid, digest="?", content_digest="?", listing_digest=None
-                        )
-                self.remote.groups[uid] = now_group
-                self.db.put(self._status_for(uid, self.local.items.get(uid), now_group))
+        recorded = asked = 0  # events recorded; ids of the events recorded
+        for start in range(0, max(len(written), 1), READ_BACK_CHUNK):
+            chunk = written[start : start + READ_BACK_CHUNK]
+            if chunk:
+                try:
+                    for s in await self.client.schedule_get(chunk):
+                        if s.schedule_id:
+                            fetched[s.schedule_id] = s
+                except WeComError as exc:
+                    # the writes stand; their digests stay unknown and are fetched next run
+                    log.warning("could not read back the schedules just written: %s", exc)
+            end = start + len(chunk)
+            with self.db.transaction():
+                while recorded < len(pushed) and asked + len(pushed[recorded][1].written) <= end:
+                    uid, result = pushed[recorded]
+                    self._record_read_back(uid, result, fetched)
+                    recorded += 1
+                    asked += len(result.written)
+
+    def _record_read_back(
+        self, uid: str, result: PushResult, fetched: dict[str, Schedule]
+    ) -> None:
+        group = self.remote.groups.get(uid, {})
+        keep_full = uid in self._keep_full
+        now_group: dict[SlotKey, RemoteSlot] = {}
+        for key, sid in result.slots.items():
+            full = fetched.get(sid)
+            read = _read_back(full) if full is not None and not full.is_cancelled else None
+            if read is not None:
+                now_group[key] = read if keep_full else replace(read, schedule=None, draft=None)
+            elif sid not in result.written and key in group:
+                now_group[key] = group[key]
+            else:
+                now_group[key] = RemoteSlot(
+                    schedule_id=sid, digest="?", content_digest="?", listing_digest=None
+                )
+        for sid in result.written:
+            fetched.pop(sid, None)
+        self.remote.groups[uid] = now_group
+        self.db.put(self._status_for(uid, self.local.items.get(uid), now_group))
 
 
 def _read_back(schedule: Schedule) -> RemoteSlot | None:
