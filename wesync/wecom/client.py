@@ -565,6 +565,9 @@ class WeComClient:
             self.stats.transport_errors[path] += 1
             raise WeComTransportError(path, f"HTTP {status}")
         data = loads_lenient(response.content)
+        # httpx's response and its stream refer to each other: only a full garbage
+        # collection would free the answer's bytes (a listing page is a megabyte)
+        response.stream = httpx.ByteStream(b"")
         if not isinstance(data, dict):
             self.stats.transport_errors[path] += 1
             cause = "the answer is not a JSON object"
