@@ -206,6 +206,8 @@ async def _run(
         status_states,
         PlanOptions(direction=pair.direction, conflict=pair.conflict),
     )
+    # the executor works from the scans: the snapshots are not held while it runs
+    del local_states, remote_states, status_states
     if held:
         the_plan = Plan(
             actions=the_plan.actions + tuple(Skip(uid=u, reason=r) for u, r in sorted(held.items()))
