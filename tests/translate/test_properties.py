@@ -7,7 +7,10 @@ Some DTSTARTs are off their own rule (a BYDAY or BYMONTHDAY that leaves out
 DTSTART's day): RFC 5545 counts DTSTART anyway, and it is sent as a single
 schedule (slot "S:<t>") beside a series that starts at the rule's first instance.
 Rules WeCom cannot express are never claimed exact, and `expand` sends
-exactly the occurrences inside the window.
+exactly the occurrences inside the window; a third of their DTSTARTs in
+daylight-saving zones are drawn in a gap or fold (or a few days or weeks
+before one), read by the RFC 5545 reference in rfc_times.py (see also
+test_dst_properties.py).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from hypothesis import strategies as st
 from tests.translate import wecom_expand
 from tests.translate.conftest import PROPERTIES
 from tests.translate.helpers import item, vevent
+from tests.translate.rfc_times import DST_ZONES, dst_wall, rfc_epoch, rfc_instant
 from wesync.config import Fallback
 from wesync.translate.canonical import MASTER, ProblemKind, group_digest
 from wesync.translate.ics import parse_item, serialize
@@ -266,6 +270,9 @@ def unrepresentable(draw: st.DrawFn) -> tuple[str, str, datetime, tuple[int, ...
         zone = "Asia/Shanghai"
     day = draw(st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 6, 1)))
     start = datetime(day.year, day.month, day.day, draw(st.integers(0, 23)), 30)
+    if zone in DST_ZONES and draw(st.integers(0, 2)) == 0:
+        # on purpose: a DTSTART the zone skips (a gap) or shows twice (a fold)
+        start = draw(dst_wall(zone))
     picks = tuple(draw(st.lists(st.integers(0, 30), max_size=3)))
     window = draw(st.integers(10, 120))
     return rule, zone, start, picks, window
@@ -285,15 +292,17 @@ def test_unrepresentable_rules_are_never_claimed_exact(
     lo, hi = NOW - 86400, NOW + window * 86400
     rfc: list[int] = []
     seen: set[int] = set()
+    first = rfc_instant(start, zone)  # RFC 5545 3.3.5, not the translator's reading
     for dt in _dateutil_instants(rule, dtstart):
-        t = int(dt.timestamp())
-        if t > hi:
+        t = rfc_epoch(dt)  # each instance is read like an explicit DATE-TIME
+        if t > hi + 2 * 86400:  # wall-clock order is not quite time order
             break
         if t not in seen:
             seen.add(t)
             rfc.append(t)
-    if int(dtstart.timestamp()) not in seen:
-        rfc.insert(0, int(dtstart.timestamp()))
+    if first not in seen:
+        rfc.append(first)
+    rfc.sort()
     excluded = {rfc[i] for i in picks if i < len(rfc)}
     ex = ",".join(
         datetime.fromtimestamp(t, UTC).strftime("%Y%m%dT%H%M%SZ") for t in sorted(excluded)
@@ -319,4 +328,7 @@ def test_unrepresentable_rules_are_never_claimed_exact(
     got = sorted(d.start_time for d in tr.slots.values())
     assert got == want[: options.expand_cap]
     assert (ProblemKind.EXPANSION_CAPPED in kinds) == (len(want) > options.expand_cap)
-    assert all(d.end_time - d.start_time == 3600 for d in tr.slots.values())
+    # DTEND is DTSTART + 1 h on the wall clock: an exact hour, except across a
+    # shift (02:30 in a spring gap is 03:30, and so is DTEND's 03:30)
+    duration = max(0, rfc_instant(start + timedelta(hours=1), zone) - first)
+    assert all(d.end_time - d.start_time == duration for d in tr.slots.values())

@@ -22,7 +22,7 @@ from dateutil import rrule as du
 from wesync.translate import series
 from wesync.translate.canonical import Recurrence
 from wesync.translate.ics import ical_text
-from wesync.translate.zones import constant_offset, epoch
+from wesync.translate.zones import at_wall, constant_offset, epoch
 from wesync.wecom.constants import (
     REPEAT_DAILY,
     REPEAT_MONTHLY,
@@ -61,6 +61,35 @@ STABLE_YEARS = 10
 
 class RuleError(ValueError):
     """An RRULE that is not valid (the message names the part)."""
+
+
+#: How far apart in time two instances of a rule can come out of order (dateutil
+#: gives them in wall-clock order; an offset change moves instants by up to a day).
+OUT_OF_ORDER = 2 * 86400
+
+
+class RfcRule(du.rrule):
+    """A dateutil rule whose UNTIL is applied to instants as RFC 5545 reads them.
+
+    dateutil makes each instance a wall time on DTSTART's zone (fold=0):
+    `zones.epoch` reads it as RFC 5545 does in a gap or fold (3.8.5.3 reads a
+    computed instance like an explicit DATE-TIME). dateutil would compare UNTIL
+    with its own zone's reading, which for a VTIMEZONE-defined zone takes the
+    offset after a gap; so UNTIL is kept here and compared by instant. Near a
+    shift, wall-clock order is not time order (an hourly rule's 02:30 in the
+    gap is later than its 03:00), so an instance past UNTIL does not end it.
+    """
+
+    rfc_until: int | None = None
+
+    def __iter__(self) -> Iterator[datetime]:
+        until = self.rfc_until
+        for dt in super().__iter__():
+            if until is not None and (t := epoch(dt)) > until:
+                if t > until + OUT_OF_ORDER:
+                    return
+                continue
+            yield dt
 
 
 @dataclass(frozen=True)
@@ -108,11 +137,11 @@ def _until(value: Any, dtstart: datetime) -> datetime:
     zone = dtstart.tzinfo
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            return value.replace(tzinfo=zone)
+            return at_wall(value, zone)
         return value
     if isinstance(value, date):
         # A DATE UNTIL includes that whole day on the event's own wall clock.
-        return datetime.combine(value, time(23, 59, 59), zone)
+        return at_wall(datetime.combine(value, time(23, 59, 59)), zone)
     raise RuleError(f"RRULE UNTIL={value!r} is not a date")
 
 
@@ -136,8 +165,7 @@ def to_dateutil(recur: Any, dtstart: datetime) -> du.rrule:
         raise RuleError("RRULE has both COUNT and UNTIL")
     if count:
         kwargs["count"] = count[0]
-    if until:
-        kwargs["until"] = _until(until[0], dtstart)
+    rfc_until = epoch(_until(until[0], dtstart)) if until else None
     wkst = [str(v).upper() for v in _values(recur, "WKST")]
     if wkst:
         if wkst[0] not in WEEKDAYS:
@@ -160,9 +188,11 @@ def to_dateutil(recur: Any, dtstart: datetime) -> du.rrule:
         if vals:
             kwargs[arg] = vals
     try:
-        return du.rrule(FREQS[freq], **kwargs)
+        rule = RfcRule(FREQS[freq], **kwargs)
     except (ValueError, TypeError) as exc:
         raise RuleError(f"RRULE {ical_text(recur)!s}: {exc}") from None
+    rule.rfc_until = rfc_until
+    return rule
 
 
 def describe(recur: Any) -> str:
@@ -263,9 +293,10 @@ def rfc_starts(rule: du.rrule, dtstart: datetime) -> Iterator[datetime]:
     """The rule's instances with DTSTART first: RFC 5545 counts DTSTART as an
     instance even when it does not match the rule (dateutil does not)."""
     yielded_start = False
+    start = epoch(dtstart)
     for dt in rule:
-        if not yielded_start and dt >= dtstart:
-            if dt != dtstart:
+        if not yielded_start and epoch(dt) >= start:
+            if epoch(dt) != start:
                 yield dtstart
             yielded_start = True
         yield dt
@@ -294,13 +325,14 @@ def first_instance(rule: du.rrule, dtstart: datetime) -> datetime | None:
     """The rule's first instance when DTSTART is not one of them (a workday rule
     starting on a Saturday), else None. RFC 5545 still counts such a DTSTART."""
     for dt in rule:
-        return None if dt == dtstart else dt
+        return None if epoch(dt) == epoch(dtstart) else dt
     return None
 
 
 def off_rule(rule: du.rrule, dtstart: datetime) -> bool:
     """Whether DTSTART is not the rule's first instance (or the rule has none)."""
-    return next(iter(rule), None) != dtstart
+    first = next(iter(rule), None)
+    return first is None or epoch(first) != epoch(dtstart)
 
 
 def exact_after_start(
@@ -386,19 +418,44 @@ def rebased(recur: Any, dtstart: datetime, not_after: datetime) -> datetime:
     return (wall + timedelta(seconds=k * step)).replace(tzinfo=dtstart.tzinfo)
 
 
+def _in_window(rule: Iterable[datetime], lo: int, hi: int, drop: set[int], cap: int) -> set[int]:
+    """The rule's instants in [lo, hi] not in `drop`; once more than `cap` are
+    found, only those that can still be among the first `cap` + 1."""
+    out: set[int] = set()
+    bound = hi
+    for dt in rule:
+        t = epoch(dt)
+        if t > bound + OUT_OF_ORDER:
+            break
+        if lo <= t <= bound and t not in drop:
+            out.add(t)
+            if len(out) == cap + 1:
+                bound = max(out)
+    return out
+
+
 def set_starts(
     rules: Sequence[du.rrule],
     dtstart: datetime,
-    rdates: Sequence[datetime],
+    rdates: Iterable[int],
     exrules: Sequence[du.rrule],
-) -> Iterator[datetime]:
-    """Every instance of an RRULE/RDATE/EXRULE set in order (EXDATEs are the caller's)."""
-    rs = du.rruleset()
-    for r in rules:
-        rs.rrule(r)
-    rs.rdate(dtstart)
-    for d in rdates:
-        rs.rdate(d)
+    *,
+    lo: int,
+    hi: int,
+    excluded: Iterable[int] = (),
+    cap: int,
+) -> list[int]:
+    """The instants of an RRULE/RDATE/EXRULE set in [lo, hi] without the EXDATEs
+    (`excluded`), in order, each once: the first `cap` + 1 of them at most.
+
+    Instants, not wall times, are merged and compared: RFC 5545 reads each
+    instance as a DATE-TIME (a gap or fold time as zones.epoch does), so two
+    wall times may name one instant, or come out of order near a shift.
+    """
+    drop = set(excluded)
     for x in exrules:
-        rs.exrule(x)
-    return iter(rs)
+        drop |= _in_window(x, lo, hi, set(), 2**62)
+    found = {t for t in (epoch(dtstart), *rdates) if lo <= t <= hi and t not in drop}
+    for r in rules:
+        found |= _in_window(r, lo, hi, drop, cap)
+    return sorted(found)[: cap + 1]

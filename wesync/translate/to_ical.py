@@ -59,6 +59,7 @@ from wesync.translate.zones import (
     epoch,
     fixed_zone_for,
     iana,
+    on_wall_clock,
 )
 from wesync.wecom.constants import (
     DESCRIPTION_MAX,
@@ -130,6 +131,17 @@ def _set_time(
 
 
 def _add_dt(event: icalendar.Event, name: str, instants: list[int], clock: Clock) -> None:
+    """Write the instants on the clock; one that no wall time of the clock names
+    (the second pass through a fold: RFC 5545 reads a repeated local time as the
+    first) is written in UTC instead, in a property of its own."""
+    if clock.kind in ("tzid", "floating"):
+        lost = [t for t in instants if not on_wall_clock(t, clock.zone)]
+        if lost:
+            kept = [t for t in instants if t not in lost]
+            if kept:
+                _add_dt(event, name, kept, clock)
+            _add_dt(event, name, lost, Clock("utc", UTC))
+            return
     values = [_value(t, clock) for t in instants]
     if clock.kind == "floating":
         values = [v.replace(tzinfo=None) for v in values]
@@ -176,6 +188,8 @@ def _rrule(
 
 def _rule_fits(rec: Recurrence, start: int, clock: Clock) -> bool:
     """Whether writing `rec` as an RRULE on this clock gives WeCom's series back."""
+    if clock.kind in ("tzid", "floating") and not on_wall_clock(start, clock.zone):
+        return False  # DTSTART would be written in UTC, and the rule run there
     dtstart = _value(start, clock)
     if clock.kind == "utc":
         dtstart = dtstart.astimezone(UTC)

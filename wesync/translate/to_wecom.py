@@ -33,7 +33,7 @@ from wesync.translate.canonical import (
 from wesync.translate.ics import ParsedItem, ical_text
 from wesync.translate.options import TranslateOptions
 from wesync.translate.people import read_people
-from wesync.translate.zones import ALL_DAY_ZONE, ZoneResolver, all_day_start, epoch
+from wesync.translate.zones import ALL_DAY_ZONE, ZoneResolver, all_day_start, at_wall, epoch
 from wesync.wecom.constants import DESCRIPTION_MAX, LOCATION_MAX, SUMMARY_MAX
 
 DAY = 86400
@@ -101,7 +101,8 @@ class Reader:
         if isinstance(value, datetime):
             if value.tzinfo is not None and not prop.params.get("TZID"):
                 return value
-            return value.replace(tzinfo=None).replace(tzinfo=self._zone(prop.params, name))
+            # a wall time, read as RFC 5545 reads one in a gap or fold (zones.epoch)
+            return at_wall(value.replace(tzinfo=None), self._zone(prop.params, name))
         if isinstance(value, date):
             return value
         shown = ical_text(prop) if hasattr(prop, "to_ical") else repr(prop)
@@ -158,8 +159,9 @@ class Reader:
             return all_day_start(v.date() if isinstance(v, datetime) else v)
         if isinstance(v, datetime):
             return epoch(v)
+        assert t.dtstart.tzinfo is not None
         wall = t.dtstart.replace(tzinfo=None).time()
-        return epoch(datetime.combine(v, wall).replace(tzinfo=t.dtstart.tzinfo))
+        return epoch(at_wall(datetime.combine(v, wall), t.dtstart.tzinfo))
 
     def list_values(self, event: icalendar.Event, name: str) -> list[Any]:
         out: list[Any] = []
@@ -418,25 +420,24 @@ def _expand(
     lo_dt = datetime.fromtimestamp(lo, t.dtstart.tzinfo)
     dt_rules = [rules.to_dateutil(r, rules.rebased(r, t.dtstart, lo_dt)) for r in rrules]
     dt_exrules = [rules.to_dateutil(r, rules.rebased(r, t.dtstart, lo_dt)) for r in exrules]
-    extra: list[datetime] = []
+    extra: list[int] = []
     for v in rdates:
         value = v.dt[0] if isinstance(getattr(v, "dt", None), tuple) else None
         if value is not None:
             v = type(v)(value)  # PERIOD: the start counts
-        extra.append(datetime.fromtimestamp(reader.occurrence(v, "RDATE", t), t.dtstart.tzinfo))
-    skip = set(excluded)
-    starts: list[int] = []
-    capped = False
-    for dt in rules.set_starts(dt_rules, t.dtstart, extra, dt_exrules):
-        e = epoch(dt)
-        if e > hi:
-            break
-        if e < lo or e in skip or (starts and starts[-1] == e):
-            continue
-        if len(starts) >= options.expand_cap:
-            capped = True
-            break
-        starts.append(e)
+        extra.append(reader.occurrence(v, "RDATE", t))
+    found = rules.set_starts(
+        dt_rules,
+        t.dtstart,
+        extra,
+        dt_exrules,
+        lo=lo,
+        hi=hi,
+        excluded=excluded,
+        cap=options.expand_cap,
+    )
+    capped = len(found) > options.expand_cap
+    starts = found[: options.expand_cap]
     base = reader.draft(master, t, None)
     duration = t.end - t.start
     slots: dict[SlotKey, ScheduleDraft] = {}

@@ -90,7 +90,63 @@ def zone_name(zone: tzinfo) -> str | None:
 
 
 def epoch(value: datetime) -> int:
-    return int(value.timestamp())
+    """Unix seconds of a datetime (aware, or naive on the system clock).
+
+    An aware value with fold=0 is a wall time and reads as RFC 5545 (3.3.5)
+    reads a local DATE-TIME: a time skipped by a forward shift (a gap) uses
+    the UTC offset from before the gap (Berlin's 02:30 on its spring-forward
+    day is 03:30 CEST), and a time that happens twice (a fold) is the first
+    of the two. zoneinfo and fixed offsets do this with fold=0 (PEP 495);
+    other zones (a file's own VTIMEZONE, read by dateutil, takes the offset
+    after a gap) are resolved by `wall_instant`. fold=1 marks an instant
+    already known to be the second of a fold (from `datetime.fromtimestamp`).
+    """
+    zone = value.tzinfo
+    if value.fold or zone is None or isinstance(zone, zoneinfo.ZoneInfo | timezone):
+        return int(value.timestamp())
+    return wall_instant(value.replace(tzinfo=None), zone)
+
+
+def wall_instant(wall: datetime, zone: tzinfo) -> int:
+    """The Unix second the naive local `wall` means on `zone`, as RFC 5545 reads it."""
+    as_utc = wall.replace(tzinfo=UTC)
+    offsets: set[timedelta] = set()
+    for fold in (0, 1):
+        off = wall.replace(tzinfo=zone, fold=fold).utcoffset()
+        if off is not None:
+            offsets.add(off)
+    if not offsets:
+        return int(as_utc.timestamp())
+    # The zone's own answer may be the offset after a gap, or only one side of
+    # a fold: the offsets in force at the instants those answers give complete it.
+    for off in list(offsets):
+        for shift in (-3, 0, 3):
+            seen = (as_utc - off + timedelta(hours=shift)).astimezone(zone).utcoffset()
+            if seen is not None:
+                offsets.add(seen)
+    exists = [
+        as_utc - off
+        for off in offsets
+        if (as_utc - off).astimezone(zone).replace(tzinfo=None) == wall
+    ]
+    if exists:
+        return int(min(exists).timestamp())  # a fold: the first occurrence
+    # A gap (the offset goes up across it): the offset in force before it.
+    before = (as_utc - max(offsets)).astimezone(zone).utcoffset() or min(offsets)
+    return int((as_utc - before).timestamp())
+
+
+def at_wall(wall: datetime, zone: tzinfo | None) -> datetime:
+    """`wall` (naive or not) as a wall time on `zone`, to be read as RFC 5545 reads it
+    (fold=0; `epoch` gives its instant)."""
+    return wall.replace(tzinfo=zone, fold=0)
+
+
+def on_wall_clock(instant: int, zone: tzinfo) -> bool:
+    """Whether `zone`'s wall time at `instant` reads back as `instant` (RFC 5545):
+    false for the second pass through a fold, which no local time names."""
+    local = datetime.fromtimestamp(instant, zone)
+    return epoch(local.replace(fold=0)) == instant
 
 
 def all_day_start(day: date) -> int:
