@@ -147,6 +147,7 @@ async def scan_remote(
                 uid, key = where
                 old = status[uid].slots[key]
                 if old.listing_digest == ldigest and old.remote_digest and old.remote_content:
+                    ldigest = old.listing_digest  # the stored string: one copy is held
                     scan.live_ids.add(sid)
                     scan.listing[sid] = ldigest
                     if not is_retired(key, now):

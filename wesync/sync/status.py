@@ -215,12 +215,14 @@ class StatusDB:
             "SELECT uid, slot, schedule_id, local_digest, remote_digest, remote_content,"
             " listing_digest FROM slots"
         ):
+            local, content = row[3], row[5]
             slots.setdefault(row[0], {})[row[1]] = SlotStatus(
                 slot=row[1],
                 schedule_id=row[2],
-                local_digest=row[3],
+                local_digest=local,
                 remote_digest=row[4],
-                remote_content=row[5],
+                # in step, both sides hold the same content: one string for both
+                remote_content=local if content == local else content,
                 listing_digest=row[6],
             )
         items: dict[str, StatusItem] = {}
