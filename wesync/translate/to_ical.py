@@ -7,7 +7,7 @@ draft field differs from WeCom's. Everything else -- X- properties,
 CATEGORIES, UID, DTSTAMP, the TZID of DTSTART, VTIMEZONEs, other components,
 VALARMs WeCom cannot express, unmapped attendees -- stays as it was.
 
-Choices (see docs/features.md):
+Choices (see the feature table in README.md):
 - A cancelled master (status=1) is written as STATUS:CANCELLED; callers
   normally delete the item instead. A cancelled override schedule removes the
   override and leaves an EXDATE.

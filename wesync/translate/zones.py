@@ -18,7 +18,7 @@ import icalendar
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 #: All-day dates become instants at 00:00 in this offset, WeCom's default
-#: zone (UTC+8) -- for singles and series alike, both ways (see docs/features.md).
+#: zone (UTC+8) -- for singles and series alike, both ways (see the feature table in README.md).
 ALL_DAY_OFFSET_HOURS = 8
 ALL_DAY_ZONE = timezone(timedelta(hours=ALL_DAY_OFFSET_HOURS))
 
