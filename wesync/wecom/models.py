@@ -20,7 +20,8 @@ Legacy payloads (the 2020 schema's `organizer`, `readonly`, and the
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from functools import cache
 from typing import Any, Self
 
 JSON = dict[str, Any]
@@ -70,6 +71,18 @@ def _list(v: Any) -> list[Any] | None:
     return v
 
 
+@cache
+def _known(cls: type, *also: str) -> frozenset[str]:
+    """The keys the model `cls` reads: its fields but `extra`, and `also`."""
+    return frozenset(f.name for f in fields(cls) if f.name != "extra") | frozenset(also)
+
+
+def _extra(cls: type, data: Mapping[str, Any], *also: str) -> dict[str, Any]:
+    """The entries of `data` the model `cls` does not read, kept as its `extra`."""
+    known = _known(cls, *also)
+    return {k: v for k, v in data.items() if k not in known}
+
+
 def _put(out: JSON, key: str, value: Any) -> None:
     if value is not None:
         out[key] = value
@@ -85,14 +98,13 @@ class Attendee:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Self:
-        known = {"userid", "response_status"}
         userid = _str(data.get("userid"))
         if not userid:
             raise ValueError("attendee without userid")
         return cls(
             userid=userid,
             response_status=_int(data.get("response_status")),
-            extra={k: v for k, v in data.items() if k not in known},
+            extra=_extra(cls, data),
         )
 
     def to_api(self, *, with_response: bool = False) -> JSON:
@@ -118,23 +130,6 @@ class Reminders:
     timezone: int | None = None  #: whole-hour UTC offset, -12..12
     exclude_time_list: tuple[int, ...] | None = None  #: start times of removed occurrences
     extra: Mapping[str, Any] = field(default_factory=dict)
-
-    _KNOWN = frozenset(
-        {
-            "is_remind",
-            "remind_before_event_secs",
-            "remind_time_diffs",
-            "is_repeat",
-            "repeat_type",
-            "repeat_until",
-            "is_custom_repeat",
-            "repeat_interval",
-            "repeat_day_of_week",
-            "repeat_day_of_month",
-            "timezone",
-            "exclude_time_list",
-        }
-    )
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Self:
@@ -171,7 +166,7 @@ class Reminders:
             repeat_day_of_month=seq("repeat_day_of_month"),
             timezone=num("timezone"),
             exclude_time_list=_field(data, "exclude_time_list", exclusions),
-            extra={k: v for k, v in data.items() if k not in cls._KNOWN},
+            extra=_extra(cls, data),
         )
 
     def to_api(self, *, with_exclusions: bool = False) -> JSON:
@@ -215,24 +210,6 @@ class Schedule:
     status: int | None = None  #: 0 normal, 1 cancelled (still listed)
     sequence: int | None = None  #: only in get_by_calendar
     extra: Mapping[str, Any] = field(default_factory=dict)
-
-    _KNOWN = frozenset(
-        {
-            "schedule_id",
-            "cal_id",
-            "summary",
-            "description",
-            "location",
-            "start_time",
-            "end_time",
-            "is_whole_day",
-            "admins",
-            "attendees",
-            "reminders",
-            "status",
-            "sequence",
-        }
-    )
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Self:
@@ -284,7 +261,7 @@ class Schedule:
             reminders=_field(data, "reminders", reminders),
             status=num("status"),
             sequence=num("sequence"),
-            extra={k: v for k, v in data.items() if k not in cls._KNOWN},
+            extra=_extra(cls, data),
         )
 
     @property
@@ -363,9 +340,8 @@ class Share:
         if not userid:
             raise ValueError("share without userid")
         permission = _int(data.get("permission"))
-        extra = {k: v for k, v in data.items() if k not in ("userid", "permission")}
         # 2020 schema: shares[].readonly instead of permission
-        return cls(userid=userid, permission=permission, extra=extra)
+        return cls(userid=userid, permission=permission, extra=_extra(cls, data))
 
     def to_api(self) -> JSON:
         out: JSON = dict(self.extra)
@@ -390,24 +366,6 @@ class Calendar:
     readonly: int | None = None  #: 2020 schema only
     extra: Mapping[str, Any] = field(default_factory=dict)
 
-    _KNOWN = frozenset(
-        {
-            "cal_id",
-            "summary",
-            "color",
-            "description",
-            "admins",
-            "adminis",
-            "shares",
-            "is_public",
-            "public_range",
-            "is_corp_calendar",
-            "set_as_default",
-            "organizer",
-            "readonly",
-        }
-    )
-
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Self:
         admins = data.get("admins", data.get("adminis"))
@@ -426,7 +384,7 @@ class Calendar:
             set_as_default=_int(data.get("set_as_default")),
             organizer=_str(data.get("organizer")),
             readonly=_int(data.get("readonly")),
-            extra={k: v for k, v in data.items() if k not in cls._KNOWN},
+            extra=_extra(cls, data, "adminis"),  # legacy spelling of admins
         )
 
     def to_api(self, *, for_update: bool = False) -> JSON:
