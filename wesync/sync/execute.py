@@ -557,8 +557,12 @@ class Executor:
                 )
         for sid in result.written:
             fetched.pop(sid, None)
-        self.remote.groups[uid] = now_group
         self.db.put(self._status_for(uid, self.local.items.get(uid), now_group))
+        if keep_full:
+            self.remote.groups[uid] = now_group
+        else:
+            # nothing after this reads the event's WeCom side again
+            self.remote.groups.pop(uid, None)
 
 
 def _read_back(schedule: Schedule) -> RemoteSlot | None:
