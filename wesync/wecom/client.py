@@ -300,19 +300,12 @@ class WeComClient:
         offset = 0
         while True:
             body = {"cal_id": cal_id, "offset": offset, "limit": limit}
-            data = await self._call(path, body, idempotent=True)
-            # An answer without the list is not an empty page: taken as one,
-            # it would end the listing early, and the rest would look deleted.
-            page = data.get("schedule_list")
-            if not isinstance(page, list):
-                raise WeComTransportError(path, "schedule_list is missing or not a list")
+            page = _page_of(path, await self._call(path, body, idempotent=True), limit)
             if not page:
                 return ScheduleList(
                     [s for s in seen.values() if isinstance(s, Schedule)],
                     [s for s in seen.values() if isinstance(s, BrokenSchedule)],
                 )
-            if len(page) > limit:
-                raise WeComTransportError(path, f"a page of {len(page)} for limit {limit}")
             fresh = 0
             for item in page:
                 schedule = _parse_schedule(path, item)
@@ -350,13 +343,9 @@ class WeComClient:
                     ahead = asyncio.ensure_future(self._call(path, body, idempotent=True))
                 data = await ahead
                 ahead = None
-                page = data.get("schedule_list")
-                if not isinstance(page, list):
-                    raise WeComTransportError(path, "schedule_list is missing or not a list")
+                page = _page_of(path, data, limit)
                 if not page:
                     return
-                if len(page) > limit:
-                    raise WeComTransportError(path, f"a page of {len(page)} for limit {limit}")
                 out = self._page_entries(path, page, offset, seen)
                 offset += len(page)
                 # the next page is asked for now, so WeCom prepares it while the
@@ -462,13 +451,31 @@ class WeComClient:
         been applied means that attempt did it.
         """
         token = await self._tokens.get()
+        return await self._request(
+            "POST", path, body=body, token=token, idempotent=idempotent, gone_ok=gone_ok
+        )
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        body: JSON | None = None,
+        token: str | None = None,
+        idempotent: bool = True,
+        gone_ok: bool = False,
+    ) -> JSON:
+        """A call with its retries: with `token` (refreshed once if refused),
+        or without one (gettoken, with `params`)."""
         refreshed = False
         maybe_done = False
         state = self._retry.start()
         while True:
+            query = {"access_token": token} if token is not None else params or {}
             try:
                 data = await self._exchange(
-                    "POST", path, params={"access_token": token}, body=body, idempotent=idempotent
+                    method, path, params=query, body=body, idempotent=idempotent
                 )
             except _Failed as failed:
                 maybe_done = maybe_done or failed.sent
@@ -479,31 +486,13 @@ class WeComClient:
             if errcode == C.ERR_OK:
                 return data
             error = error_for(errcode, _errmsg(data), path)
-            if isinstance(error, TokenError) and not refreshed:
+            if isinstance(error, TokenError) and token is not None and not refreshed:
                 refreshed = True
                 log.info("%s: access token refused (%d); fetching a new one", path, errcode)
                 token = await self._tokens.refresh(token)
                 continue
             if gone_ok and maybe_done and isinstance(error, NotFoundError):
                 return data
-            if error.retryable and await self._again(state, path, f"errcode {errcode}"):
-                continue
-            raise error
-
-    async def _request(self, method: str, path: str, *, params: dict[str, str]) -> JSON:
-        """A call without a token (gettoken), with the same retries."""
-        state = self._retry.start()
-        while True:
-            try:
-                data = await self._exchange(method, path, params=params, body=None, idempotent=True)
-            except _Failed as failed:
-                if await self._again(state, path, failed.error.cause):
-                    continue
-                raise failed.error from None
-            errcode = _errcode(data)
-            if errcode == C.ERR_OK:
-                return data
-            error = error_for(errcode, _errmsg(data), path)
             if error.retryable and await self._again(state, path, f"errcode {errcode}"):
                 continue
             raise error
@@ -641,6 +630,20 @@ def _parse(path: str, parse: Callable[[JSON], _T], item: Any) -> _T:
         return parse(item)
     except (ValueError, TypeError) as exc:
         raise WeComTransportError(path, f"unexpected answer: {exc}") from None
+
+
+def _page_of(path: str, data: JSON, limit: int) -> list[Any]:
+    """The schedule_list of a get_by_calendar answer, checked; empty at the end.
+
+    An answer without the list is not an empty page: taken as one, it would
+    end the listing early, and the rest would look deleted.
+    """
+    page = data.get("schedule_list")
+    if not isinstance(page, list):
+        raise WeComTransportError(path, "schedule_list is missing or not a list")
+    if len(page) > limit:
+        raise WeComTransportError(path, f"a page of {len(page)} for limit {limit}")
+    return page
 
 
 def _parse_schedule(path: str, item: Any) -> Schedule | BrokenSchedule:
