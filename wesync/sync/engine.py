@@ -197,6 +197,8 @@ async def _run(
 
     _check_emptied(pair, local, remote, status, force=force)
     pair_up(local, remote, status)
+    for item in local.items.values():
+        item.matches = None  # pairing was their only use
     new_uids = name_new_remote(remote)
 
     local_states, remote_states, status_states, held = snapshots(local, remote, status, now)

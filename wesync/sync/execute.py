@@ -45,7 +45,7 @@ log = logging.getLogger("wesync.sync")
 REMOTE_CONCURRENCY = 8
 #: schedules read back at a time after the writes (a multiple of the 1000 ids a
 #: `get` takes, so the calls are as few as in one batch)
-READ_BACK_CHUNK = 4000
+READ_BACK_CHUNK = 2000
 
 
 class Client(Protocol):
