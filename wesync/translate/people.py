@@ -75,16 +75,23 @@ def read_people(event: icalendar.Event, options: TranslateOptions) -> People:
     problems: list[Problem] = []
     attendees: list[str] = []
     chairs: list[str] = []
-    for prop in _props(event, "ATTENDEE"):
+
+    def mapped(name: str, prop: Any, unmapped: str) -> str | None:
+        """The userid of an ATTENDEE or ORGANIZER, or None and a problem."""
         address = _address(prop)
         userid = userid_for(address, options)
         if userid is None:
             problems.append(
                 Problem(
                     kind=ProblemKind.ATTENDEE_UNMAPPED,
-                    message=f"ATTENDEE {address} has no WeCom userid (kept in the file, not sent)",
+                    message=f"{name} {address} has no WeCom userid ({unmapped})",
                 )
             )
+        return userid
+
+    for prop in _props(event, "ATTENDEE"):
+        userid = mapped("ATTENDEE", prop, "kept in the file, not sent")
+        if userid is None:
             continue
         if userid not in attendees:
             attendees.append(userid)
@@ -93,16 +100,8 @@ def read_people(event: icalendar.Event, options: TranslateOptions) -> People:
     admins: list[str] = []
     organizer = event.get("ORGANIZER")
     if organizer is not None:
-        address = _address(organizer)
-        userid = userid_for(address, options)
-        if userid is None:
-            problems.append(
-                Problem(
-                    kind=ProblemKind.ATTENDEE_UNMAPPED,
-                    message=f"ORGANIZER {address} has no WeCom userid (not an admin in WeCom)",
-                )
-            )
-        else:
+        userid = mapped("ORGANIZER", organizer, "not an admin in WeCom")
+        if userid is not None:
             admins.append(userid)
             if userid not in attendees:
                 attendees.append(userid)
