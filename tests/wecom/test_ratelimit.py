@@ -7,21 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.wecom.fakes import FakeTime
 from wesync.wecom.ratelimit import RateLimiter, Throttle
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 def max_in_any_window(stamps: list[float], period: float) -> int:

@@ -6,20 +6,8 @@ from typing import Any
 
 import pytest
 
+from tests.wecom.fakes import FakeTime
 from wesync.wecom.retry import RetryPolicy
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def policy(fake: FakeTime, **kw: Any) -> RetryPolicy:
@@ -38,7 +26,7 @@ def test_full_jitter_scales_the_ceiling() -> None:
 
 
 async def test_attempts_bound_the_tries() -> None:
-    fake = FakeTime()
+    fake = FakeTime(0.0)
     state = policy(fake, attempts=4, base=1.0, cap=10.0, total=1000.0).start()
     results = [await state.wait() for _ in range(5)]
     assert results == [True, True, True, False, False]
@@ -46,7 +34,7 @@ async def test_attempts_bound_the_tries() -> None:
 
 
 async def test_total_time_bounds_the_tries() -> None:
-    fake = FakeTime()
+    fake = FakeTime(0.0)
     state = policy(fake, attempts=100, base=4.0, cap=4.0, total=10.0).start()
     assert await state.wait()  # t=4
     assert await state.wait()  # t=8
