@@ -56,6 +56,17 @@ class EmulatorServer:
         result: dict[str, Any] = response.json()
         return result
 
+    def live_schedules(self, cal_id: str) -> list[dict[str, Any]]:
+        """Every live schedule in a calendar, fully read."""
+        listed = self.call(
+            "/cgi-bin/oa/schedule/get_by_calendar", {"cal_id": cal_id, "limit": 1000}
+        )
+        ids = [s["schedule_id"] for s in listed["schedule_list"] if s.get("status") != 1]
+        if not ids:
+            return []
+        got = self.call("/cgi-bin/oa/schedule/get", {"schedule_id_list": ids})
+        return [s for s in got["schedule_list"] if s.get("status") != 1]
+
     def _reset(self) -> None:
         self._token = None
         self.emulator.reset()

@@ -94,14 +94,7 @@ class Env:
 
     def schedules(self) -> list[dict[str, Any]]:
         """Every live schedule in the pair's calendar, fully read."""
-        listed = self.server.call(
-            "/cgi-bin/oa/schedule/get_by_calendar", {"cal_id": self.cal_id, "limit": 1000}
-        )
-        ids = [s["schedule_id"] for s in listed["schedule_list"] if s.get("status") != 1]
-        if not ids:
-            return []
-        got = self.server.call("/cgi-bin/oa/schedule/get", {"schedule_id_list": ids})
-        return [s for s in got["schedule_list"] if s.get("status") != 1]
+        return self.server.live_schedules(self.cal_id)
 
     def summaries(self) -> list[str]:
         return sorted(s.get("summary", "") for s in self.schedules())
