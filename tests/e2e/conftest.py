@@ -78,6 +78,28 @@ class Env:
         assert report.ok, (report.error, report.problems)
         return report
 
+    def write_config(self, path: Path, *, secret: str | None = None, wecom: str = "") -> Path:
+        """A wesync config file for this pair; `wecom`: more lines for [wecom]."""
+        path.write_text(
+            f"""
+[wecom]
+corpid = "{self.server.corpid}"
+corpsecret = "{secret or self.server.corpsecret}"
+base_url = "{self.server.url}"
+{wecom}
+[state]
+dir = "{self.state}"
+
+[[pairs]]
+name = "team"
+local = "{self.local}"
+cal_id = "{self.cal_id}"
+""",
+            encoding="utf-8",
+        )
+        path.chmod(0o600)
+        return path
+
     def write(self, name: str, data: bytes) -> None:
         path = self.local / name
         tmp = path.with_suffix(".tmp")

@@ -12,28 +12,6 @@ from tests.e2e.conftest import Env, calendar, vevent
 from wesync.cli import cli
 
 
-def config_for(env: Env, path: Path, *, secret: str | None = None) -> Path:
-    path.write_text(
-        f"""
-[wecom]
-corpid = "{env.server.corpid}"
-corpsecret = "{secret or env.server.corpsecret}"
-base_url = "{env.server.url}"
-
-[state]
-dir = "{env.state}"
-
-[[pairs]]
-name = "team"
-local = "{env.local}"
-cal_id = "{env.cal_id}"
-""",
-        encoding="utf-8",
-    )
-    path.chmod(0o600)
-    return path
-
-
 def run(config: Path, *args: str) -> Any:
     return CliRunner().invoke(cli, ["-q", "-c", str(config), *args])
 
@@ -46,7 +24,7 @@ def lunch(env: Env) -> None:
 
 
 def test_sync_json_and_exit_codes(env: Env, tmp_path: Path) -> None:
-    config = config_for(env, tmp_path / "c.toml")
+    config = env.write_config(tmp_path / "c.toml")
     lunch(env)
     result = run(config, "sync", "--json")
     assert result.exit_code == 0, result.output
@@ -77,7 +55,7 @@ def test_sync_json_and_exit_codes(env: Env, tmp_path: Path) -> None:
 
 
 def test_dry_run_prints_the_plan(env: Env, tmp_path: Path) -> None:
-    config = config_for(env, tmp_path / "c.toml")
+    config = env.write_config(tmp_path / "c.toml")
     lunch(env)
     result = run(config, "sync", "--dry-run")
     assert result.exit_code == 0, result.output
@@ -86,7 +64,7 @@ def test_dry_run_prints_the_plan(env: Env, tmp_path: Path) -> None:
 
 
 def test_status(env: Env, tmp_path: Path) -> None:
-    config = config_for(env, tmp_path / "c.toml")
+    config = env.write_config(tmp_path / "c.toml")
     before = json.loads(run(config, "status", "--json").stdout)
     assert before["pairs"][0]["last_sync"] is None
     lunch(env)
@@ -98,10 +76,10 @@ def test_status(env: Env, tmp_path: Path) -> None:
 
 
 def test_check(env: Env, tmp_path: Path) -> None:
-    good = run(config_for(env, tmp_path / "good.toml"), "check")
+    good = run(env.write_config(tmp_path / "good.toml"), "check")
     assert good.exit_code == 0, good.output
     assert "FAIL" not in good.stdout
-    bad = run(config_for(env, tmp_path / "bad.toml", secret="wrong"), "check")
+    bad = run(env.write_config(tmp_path / "bad.toml", secret="wrong"), "check")
     assert bad.exit_code == 1 and "FAIL" in bad.stdout
     assert "wrong" not in bad.output
 

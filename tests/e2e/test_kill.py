@@ -15,28 +15,6 @@ from tests.e2e.conftest import Env, calendar, vevent
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def write_config(env: Env, path: Path) -> None:
-    path.write_text(
-        f"""
-[wecom]
-corpid = "{env.server.corpid}"
-corpsecret = "{env.server.corpsecret}"
-base_url = "{env.server.url}"
-max_concurrency = 2
-
-[state]
-dir = "{env.state}"
-
-[[pairs]]
-name = "team"
-local = "{env.local}"
-cal_id = "{env.cal_id}"
-""",
-        encoding="utf-8",
-    )
-    path.chmod(0o600)
-
-
 def events(env: Env) -> list[str]:
     expected = []
     for n in range(8):
@@ -114,7 +92,7 @@ def kill_after(config: Path, seconds: float) -> None:
 async def test_killed_sync_converges(env: Env, tmp_path: Path) -> None:
     expected = events(env)
     config = tmp_path / "wesync.toml"
-    write_config(env, config)
+    env.write_config(config, wecom="max_concurrency = 2\n")
     seen = []
     for after in (1, 4, 7):
         run_and_kill(env, config, after_writes=after)
@@ -136,7 +114,7 @@ async def test_killed_pull_converges(env: Env, tmp_path: Any) -> None:
             summary=f"WeCom {n}", start_time=1799380800 + n * 86400, end_time=1799384400 + n * 86400
         )
     config = tmp_path / "wesync.toml"
-    write_config(env, config)
+    env.write_config(config, wecom="max_concurrency = 2\n")
     env.fault("/cgi-bin/oa/schedule/get", kind="delay", seconds=0.5, times=1)
     kill_after(config, 0.3)
     await env.sync_ok()
