@@ -91,6 +91,22 @@ def write_config(
     return path
 
 
+def one_pair(
+    tmp_path: Path, url: str, name: str, cal_id: str, files: dict[str, str] | None = None, **kw: Any
+) -> tuple[Path, Path]:
+    """The folder tmp_path/name holding `files` (name: text), and a config at
+    tmp_path/config.toml pairing it with `cal_id` (more settings in `kw`)."""
+    folder = tmp_path / name
+    folder.mkdir()
+    for file, text in (files or {}).items():
+        (folder / file).write_text(text)
+    pairs = {name: (folder, cal_id)}
+    cfg = write_config(
+        tmp_path / "config.toml", url=url, state=tmp_path / "state", pairs=pairs, **kw
+    )
+    return folder, cfg
+
+
 class Api:
     """Plain WeCom API calls to an emulator, for looking at what the daemon did."""
 
@@ -185,15 +201,9 @@ def test_local_edit_reaches_wecom_and_wecom_edit_reaches_files(
     tmp_path: Path, emulator_server: Any, api: Api, daemons: list[DaemonProcess]
 ) -> None:
     cal = api.new_calendar("Team")
-    folder = tmp_path / "team"
-    folder.mkdir()
-    (folder / "standup.ics").write_text(ics("standup-1", "Standup", "20300107T010000Z"))
-    cfg = write_config(
-        tmp_path / "config.toml",
-        url=emulator_server.url,
-        state=tmp_path / "state",
-        pairs={"team": (folder, cal)},
-        interval="2s",
+    standup = ics("standup-1", "Standup", "20300107T010000Z")
+    folder, cfg = one_pair(
+        tmp_path, emulator_server.url, "team", cal, {"standup.ics": standup}, interval="2s"
     )
     d = start(daemons, cfg)
     d.wait_syncs(1)
@@ -245,16 +255,13 @@ def test_callback_response_becomes_partstat_and_bad_callbacks_are_refused(
         api = Api(server.url)
         try:
             cal = api.new_calendar("Callbacks")
-            folder = tmp_path / "cb"
-            folder.mkdir()
-            (folder / "meet.ics").write_text(
-                ics("meet-1", "Planning", "20300108T010000Z", attendee="zhangsan@example.com")
-            )
-            cfg = write_config(
-                tmp_path / "config.toml",
-                url=server.url,
-                state=tmp_path / "state",
-                pairs={"cb": (folder, cal)},
+            meet = ics("meet-1", "Planning", "20300108T010000Z", attendee="zhangsan@example.com")
+            folder, cfg = one_pair(
+                tmp_path,
+                server.url,
+                "cb",
+                cal,
+                {"meet.ics": meet},
                 interval="10m",
                 callback_port=port,
             )
@@ -306,16 +313,10 @@ def test_sigterm_during_a_sync_leaves_a_state_the_next_sync_converges_from(
     tmp_path: Path, emulator_server: Any, api: Api, daemons: list[DaemonProcess]
 ) -> None:
     cal = api.new_calendar("Busy")
-    folder = tmp_path / "busy"
-    folder.mkdir()
-    for i in range(6):
-        (folder / f"e{i}.ics").write_text(ics(f"busy-{i}", f"Event {i}", f"2030020{i + 1}T010000Z"))
-    cfg = write_config(
-        tmp_path / "config.toml",
-        url=emulator_server.url,
-        state=tmp_path / "state",
-        pairs={"busy": (folder, cal)},
-    )
+    events = {
+        f"e{i}.ics": ics(f"busy-{i}", f"Event {i}", f"2030020{i + 1}T010000Z") for i in range(6)
+    }
+    folder, cfg = one_pair(tmp_path, emulator_server.url, "busy", cal, events)
     api.admin(
         "faults",
         {"path": "/cgi-bin/oa/schedule/add", "times": 2, "kind": "delay", "seconds": 2},
@@ -379,13 +380,7 @@ def test_second_daemon_for_the_same_state_dir_exits_1(
     tmp_path: Path, emulator_server: Any, api: Api, daemons: list[DaemonProcess]
 ) -> None:
     cal = api.new_calendar("Lock")
-    (tmp_path / "l").mkdir()
-    cfg = write_config(
-        tmp_path / "config.toml",
-        url=emulator_server.url,
-        state=tmp_path / "state",
-        pairs={"l": (tmp_path / "l", cal)},
-    )
+    _, cfg = one_pair(tmp_path, emulator_server.url, "l", cal)
     d = start(daemons, cfg)
     second = wesync(cfg, "daemon")
     assert second.returncode == 1
@@ -401,17 +396,15 @@ def test_secret_from_systemd_credential_wins_and_exposed_config_warns(
     tmp_path: Path, emulator_server: Any, api: Api, daemons: list[DaemonProcess]
 ) -> None:
     cal = api.new_calendar("Secret")
-    folder = tmp_path / "s"
-    folder.mkdir()
-    (folder / "x.ics").write_text(ics("s-1", "Secretly", "20300401T010000Z"))
     creds = tmp_path / "creds"
     creds.mkdir()
     (creds / "corpsecret").write_text(SECRET + "\n")
-    cfg = write_config(
-        tmp_path / "config.toml",
-        url=emulator_server.url,
-        state=tmp_path / "state",
-        pairs={"s": (folder, cal)},
+    _, cfg = one_pair(
+        tmp_path,
+        emulator_server.url,
+        "s",
+        cal,
+        {"x.ics": ics("s-1", "Secretly", "20300401T010000Z")},
         secret="wrong-secret-in-config",
         callback_port=free_port(),
     )
@@ -434,13 +427,7 @@ def test_json_logs_carry_the_pair(
     tmp_path: Path, emulator_server: Any, api: Api, daemons: list[DaemonProcess]
 ) -> None:
     cal = api.new_calendar("Json")
-    (tmp_path / "j").mkdir()
-    cfg = write_config(
-        tmp_path / "config.toml",
-        url=emulator_server.url,
-        state=tmp_path / "state",
-        pairs={"j": (tmp_path / "j", cal)},
-    )
+    _, cfg = one_pair(tmp_path, emulator_server.url, "j", cal)
     d = DaemonProcess(cfg, tmp_path)
     daemons.append(d)
     d.proc.kill()
@@ -476,14 +463,7 @@ def test_usage_errors_exit_2(tmp_path: Path, emulator_server: Any) -> None:
     result = wesync(bad, "daemon")
     assert result.returncode == 2
     assert "interval" in result.stderr
-    (tmp_path / "p").mkdir()
-    no_secret = write_config(
-        tmp_path / "config.toml",
-        url=emulator_server.url,
-        state=tmp_path / "state",
-        pairs={"p": (tmp_path / "p", "wcX")},
-        secret=None,
-    )
+    _, no_secret = one_pair(tmp_path, emulator_server.url, "p", "wcX", secret=None)
     result = wesync(no_secret, "daemon")
     assert result.returncode == 2
     assert "no corpsecret" in result.stderr
@@ -513,15 +493,8 @@ def test_sigterm_cancels_a_write_that_overstays_and_the_next_sync_converges(
     tmp_path: Path, emulator_server: Any, api: Api, daemons: list[DaemonProcess]
 ) -> None:
     cal = api.new_calendar("Slow")
-    folder = tmp_path / "slow"
-    folder.mkdir()
-    (folder / "one.ics").write_text(ics("slow-1", "Slow one", "20300601T010000Z"))
-    cfg = write_config(
-        tmp_path / "config.toml",
-        url=emulator_server.url,
-        state=tmp_path / "state",
-        pairs={"slow": (folder, cal)},
-    )
+    one = ics("slow-1", "Slow one", "20300601T010000Z")
+    _, cfg = one_pair(tmp_path, emulator_server.url, "slow", cal, {"one.ics": one})
     # the add is held longer than the daemon waits after SIGTERM (7 s), then applied
     api.admin(
         "faults",
