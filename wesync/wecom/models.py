@@ -22,9 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 JSON = dict[str, Any]
+_T = TypeVar("_T")
 
 
 def _int(v: Any) -> int | None:
@@ -55,7 +56,7 @@ def _item(v: Any) -> int:
     return n
 
 
-def _field(data: Mapping[str, Any], key: str, read: Callable[[Any], Any]) -> Any:
+def _field(data: Mapping[str, Any], key: str, read: Callable[[Any], _T]) -> _T:
     """`read(data[key])`, with the key named in the error."""
     try:
         return read(data.get(key))
@@ -146,12 +147,10 @@ class Reminders:
             )
 
         def num(key: str) -> int | None:
-            value: int | None = _field(data, key, _int)
-            return value
+            return _field(data, key, _int)
 
         def seq(key: str) -> tuple[int, ...] | None:
-            value: tuple[int, ...] | None = _field(data, key, ints)
-            return value
+            return _field(data, key, ints)
 
         return cls(
             is_remind=num("is_remind"),
@@ -240,12 +239,10 @@ class Schedule:
             return Reminders.from_api(v)
 
         def num(key: str) -> int | None:
-            value: int | None = _field(data, key, _int)
-            return value
+            return _field(data, key, _int)
 
         def text(key: str) -> str | None:
-            value: str | None = _field(data, key, _str)
-            return value
+            return _field(data, key, _str)
 
         return cls(
             schedule_id=text("schedule_id"),
