@@ -35,7 +35,7 @@ from wesync.wecom.models import Schedule, broken_of
 
 #: schedules fetched with `get` at a time (a multiple of the 1000 ids a call takes),
 #: so that a full fetch of a big calendar never holds every answer at once
-GET_CHUNK = 8000
+GET_CHUNK = 2000
 #: fetched schedules whose content matches the status keep their full form up to
 #: this many; beyond it only digests are kept (the executor fetches again if needed)
 KEEP_FULL = 2000
@@ -134,8 +134,12 @@ async def scan_remote(
         for key, mapped in item.schedule_ids().items():
             owner[mapped] = (item.uid, key)
 
-    # entries whose digest matches the status are used as they are, unparsed
-    pending: list[tuple[dict[str, Any], str]] = []
+    # entries whose digest matches the status are used as they are, unparsed; the
+    # others are parsed page by page, and only what settling them needs is kept:
+    # their ids in listing order, and the schedules the listing shows in full
+    complete: dict[str, Schedule] = {}
+    to_get: list[str] = []
+    order: list[str] = []
     async for page in client.schedule_pages_raw(cal_id):
         for entry in page:
             sid = entry.get("schedule_id")
@@ -159,52 +163,39 @@ async def scan_remote(
                             summary=status[uid].summary,
                         )
                     continue
-            pending.append((entry, ldigest))
-
-    listed: list[Schedule] = []
-    digests: dict[str, str] = {}
-    for entry, ldigest in pending:
-        sid = entry["schedule_id"]
-        try:
-            listed.append(Schedule.from_api(entry))
-        except (ValueError, TypeError) as exc:
-            scan.set_unreadable(sid, str(exc), owner.get(sid))
-            continue
-        digests[sid] = ldigest
-    del pending
-    complete: dict[str, Schedule] = {}
-    to_get: list[str] = []
-    for schedule in listed:
-        sid = schedule.schedule_id
-        if not sid or schedule.is_cancelled:
-            continue
-        scan.live_ids.add(sid)
-        ldigest = digests[sid]
-        scan.listing[sid] = ldigest
-        where = owner.get(sid)
-        if where is not None:
-            uid, key = where
-            if is_retired(key, now):
+            try:
+                schedule = Schedule.from_api(entry)
+            except (ValueError, TypeError) as exc:
+                scan.set_unreadable(sid, str(exc), where)
                 continue
-            old = status[uid].slots[key]
-            if (
-                not full_fetch
-                and old.listing_digest == ldigest
-                and old.remote_digest
-                and old.remote_content
-            ):
-                scan.groups.setdefault(uid, {})[key] = RemoteSlot(
-                    schedule_id=sid,
-                    digest=old.remote_digest,
-                    content_digest=old.remote_content,
-                    listing_digest=ldigest,
-                    summary=status[uid].summary,
-                )
+            if schedule.is_cancelled:
                 continue
-        if schedule.is_complete:
-            complete[sid] = schedule
-        else:
-            to_get.append(sid)
+            scan.live_ids.add(sid)
+            scan.listing[sid] = ldigest
+            if where is not None:
+                uid, key = where
+                if is_retired(key, now):
+                    continue
+                old = status[uid].slots[key]
+                if (
+                    not full_fetch
+                    and old.listing_digest == ldigest
+                    and old.remote_digest
+                    and old.remote_content
+                ):
+                    scan.groups.setdefault(uid, {})[key] = RemoteSlot(
+                        schedule_id=sid,
+                        digest=old.remote_digest,
+                        content_digest=old.remote_content,
+                        listing_digest=ldigest,
+                        summary=status[uid].summary,
+                    )
+                    continue
+            order.append(sid)
+            if schedule.is_complete:
+                complete[sid] = schedule
+            else:
+                to_get.append(sid)
 
     settled: dict[str, RemoteSlot] = {}
     kept = 0
@@ -258,12 +249,9 @@ async def scan_remote(
                 f"(first: {missing[0]}); not syncing on a partial view"
             )
 
-    for schedule in listed:
-        sid = schedule.schedule_id
-        if not sid:
-            continue
+    for sid in order:
         if sid in complete:
-            settle(sid, complete[sid])
+            settle(sid, complete.pop(sid))
         slot = settled.get(sid)
         if slot is None:
             continue
