@@ -217,7 +217,11 @@ async def scan_remote(
             scan.set_unreadable(sid, detail, where)
             return
         if where is not None:
-            if kept >= KEEP_FULL and status[where[0]].slots[where[1]].remote_digest == slot.digest:
+            old = status[where[0]].slots[where[1]]
+            if old.remote_digest == slot.digest and old.remote_content == slot.content_digest:
+                # unchanged: the stored strings stand for it (one copy is held)
+                slot = replace(slot, digest=old.remote_digest, content_digest=old.remote_content)
+            if kept >= KEEP_FULL and old.remote_digest == slot.digest:
                 # unchanged: its digests are all planning needs
                 slot = replace(slot, schedule=None, draft=None)
             else:
