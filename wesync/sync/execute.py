@@ -28,7 +28,7 @@ from wesync.sync.actions import Create, Delete, Forget, KeepBoth, Plan, Record, 
 from wesync.sync.listing import RemoteScan, RemoteSlot, remote_slot
 from wesync.sync.local import LocalItem, LocalScan, translate
 from wesync.sync.plan import slots_digest
-from wesync.sync.remote import OldSlot, PushResult, delete_event, push_event
+from wesync.sync.remote import OldSlot, PushResult, ScheduleWriter, delete_event, push_event
 from wesync.sync.report import PairReport
 from wesync.sync.slots import is_retired
 from wesync.sync.status import Intent, SlotStatus, StatusDB, StatusItem
@@ -48,23 +48,10 @@ REMOTE_CONCURRENCY = 8
 READ_BACK_CHUNK = 2000
 
 
-class Client(Protocol):
+class Client(ScheduleWriter, Protocol):
+    """What the executor needs of the WeCom client: the writer's calls plus get."""
+
     async def schedule_get(self, schedule_ids: Sequence[str]) -> list[Schedule]: ...
-
-    async def schedule_add(self, schedule: Schedule) -> str: ...
-
-    async def schedule_update(
-        self,
-        schedule: Schedule,
-        *,
-        skip_attendees: bool = False,
-        op_mode: int = 0,
-        op_start_time: int | None = None,
-    ) -> str: ...
-
-    async def schedule_del(
-        self, schedule_id: str, *, op_mode: int = 0, op_start_time: int | None = None
-    ) -> None: ...
 
 
 class DbJournal:
