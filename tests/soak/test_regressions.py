@@ -216,3 +216,35 @@ async def test_an_answer_in_wecom_does_not_undo_a_local_edit(
     assert side.remote_summaries() == ["Review (moved to room 2)"]
     assert side.local_summaries() == ["Review (moved to room 2)"]
     assert b"PARTSTAT=DECLINED" in (side.local / "rsvp.ics").read_bytes()
+
+
+async def test_an_add_that_lands_after_the_next_run_redid_it_leaves_one_copy(
+    emulator_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The soak's 'ev20 #55': a run is killed while WeCom is still working on an add
+    # it has already received; the next run does not see the schedule yet and adds
+    # the event again; then the first request is applied after all.
+    side = Side(emulator_server, tmp_path, ConflictPolicy.KEEP_BOTH)
+    side.write("a.ics", _ics("a@example.com", "Plan"))
+    assert (await side.sync()).ok
+    side.write("b.ics", _ics("b@example.com", "New", start="20270106T100000"))
+    sent: list[Any] = []
+
+    async def add_then_die(self: WeComClient, schedule: Any) -> str:
+        sent.append(schedule)
+        raise Killed("schedule_add sent, answer never read")
+
+    with monkeypatch.context() as m:
+        m.setattr(WeComClient, "schedule_add", add_then_die)
+        with pytest.raises(Killed):
+            await side.sync()
+    assert (await side.sync()).ok  # redoes the add
+    (late,) = sent
+    answer = emulator_server.call("/cgi-bin/oa/schedule/add", {"schedule": late.to_api()})
+    assert answer["errcode"] == 0, answer
+    report = await side.sync()
+    assert report.ok, report.problems
+    assert any("late copy" in p for p in report.problems), report.problems
+    assert (await side.sync()).writes == 0
+    assert side.remote_summaries() == ["New", "Plan"]
+    assert side.local_summaries() == ["New", "Plan"]

@@ -33,6 +33,7 @@ from wesync.sync.plan import (
     plan,
 )
 from wesync.sync.prepare import (
+    LateWrite,
     live_ids,
     name_new_remote,
     pair_up,
@@ -194,10 +195,15 @@ async def _run(
             db.set_meta("last_full_fetch", str(now))
 
     if not dry_run:
-        if db.intents():
+        pending = db.intents()
+        if pending:
             # a killed run left writes to settle; they change the status
-            report.problems.extend(reconcile_intents(db, remote))
-            status = db.load()
+            messages, late = reconcile_intents(db, remote, now=time.time())
+            report.problems.extend(messages)
+            for write in late:
+                await _remove_late_write(client, db, write, report)
+            if any(i.op != "watch" for i in pending):
+                status = db.load()
         remember_listing(db, status, remote)
 
     _check_emptied(pair, local, remote, status, force=force)
@@ -273,6 +279,26 @@ def _count_plan(report: PairReport, the_plan: Plan) -> None:
     report.deleted_remote = the_plan.count(Delete, Side.REMOTE)
     report.conflicts = the_plan.conflicts
     report.skipped = the_plan.skipped
+
+
+async def _remove_late_write(
+    client: WeComClient, db: StatusDB, write: LateWrite, report: PairReport
+) -> None:
+    """Cancel a schedule that a killed run's add created after it had been redone."""
+    try:
+        await client.schedule_del(write.schedule_id)
+    except WesyncError as exc:
+        report.problems.append(
+            f"{write.uid}: schedule {write.schedule_id}, a late copy of an interrupted "
+            f"write, could not be removed yet: {exc}"
+        )
+        return
+    with db.transaction():
+        db.clear_intent(write.intent_id)
+    report.problems.append(
+        f"{write.uid}: removed schedule {write.schedule_id}, a late copy of a write "
+        "an interrupted run had sent"
+    )
 
 
 def _check_emptied(

@@ -9,13 +9,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from wesync.sync.listing import RemoteScan, remote_slot
 from wesync.sync.local import LocalScan
 from wesync.sync.plan import ItemStatus, LocalState, RemoteState
 from wesync.sync.plan import slots_digest as _slots_digest
 from wesync.sync.slots import is_retired, live, match_key
-from wesync.sync.status import StatusDB, StatusItem
+from wesync.sync.status import Intent, StatusDB, StatusItem
+from wesync.wecom.models import Schedule
 
 
 def live_ids(item: StatusItem, now: int) -> dict[str, str]:
@@ -23,34 +25,71 @@ def live_ids(item: StatusItem, now: int) -> dict[str, str]:
     return {k: v for k, v in item.schedule_ids().items() if not is_retired(k, now)}
 
 
-def reconcile_intents(db: StatusDB, remote: RemoteScan) -> list[str]:
-    """Settle the writes a killed run announced but never confirmed."""
+#: how long an add whose outcome a killed run never saw is watched for a late landing
+WATCH_SECONDS = 86400.0
+
+
+@dataclass(frozen=True)
+class LateWrite:
+    """A schedule a killed run's request created after the next run had redone it."""
+
+    intent_id: int
+    uid: str
+    schedule_id: str
+
+
+def reconcile_intents(
+    db: StatusDB, remote: RemoteScan, *, now: float
+) -> tuple[list[str], list[LateWrite]]:
+    """Settle the writes a killed run announced but never confirmed.
+
+    An add that is not in the listing is redone by this run's plan, but its request
+    was already sent and may still be applied (the server had it before the kill).
+    So the intent is kept as a watch, and a schedule that later shows up matching it
+    is returned as a late write for the caller to remove: it would otherwise become
+    a second copy of the event.
+    """
     messages: list[str] = []
+    late: list[LateWrite] = []
     intents = db.intents()
     if not intents:
-        return messages
+        return messages, late
     with db.transaction():
         for intent in intents:
-            if intent.op in ("add", "split"):
-                key = match_key(intent.summary, intent.start_time, intent.end_time)
-                for i, (schedule, draft) in enumerate(remote.unmapped):
-                    if match_key(draft.summary, draft.start_time, draft.end_time) == key:
-                        assert schedule.schedule_id is not None
-                        db.map_slot(intent.uid, intent.slot, schedule.schedule_id)
-                        del remote.unmapped[i]
-                        remote.groups.setdefault(intent.uid, {})[intent.slot] = remote_slot(
-                            schedule, ldigest=None
-                        )
-                        messages.append(
-                            f"{intent.uid}: adopted schedule {schedule.schedule_id} "
-                            "created by an interrupted run"
-                        )
-                        break
+            assert intent.id is not None
+            if intent.op in ("add", "split", "watch"):
+                schedule = _take_unmapped(remote, intent)
+                if schedule is None or schedule.schedule_id is None:
+                    if intent.op != "watch":
+                        db.watch_intent(intent.id)
+                    elif now - intent.created > WATCH_SECONDS:
+                        db.clear_intent(intent.id)
+                    continue
+                if intent.op == "watch":
+                    late.append(LateWrite(intent.id, intent.uid, schedule.schedule_id))
+                    continue
+                db.map_slot(intent.uid, intent.slot, schedule.schedule_id)
+                remote.groups.setdefault(intent.uid, {})[intent.slot] = remote_slot(
+                    schedule, ldigest=None
+                )
+                messages.append(
+                    f"{intent.uid}: adopted schedule {schedule.schedule_id} "
+                    "created by an interrupted run"
+                )
             elif intent.op == "delete" and intent.schedule_id not in remote.live_ids:
                 db.map_slot(intent.uid, intent.slot, None)
-            assert intent.id is not None
             db.clear_intent(intent.id)
-    return messages
+    return messages, late
+
+
+def _take_unmapped(remote: RemoteScan, intent: Intent) -> Schedule | None:
+    """Remove and return the unmapped schedule this add would have created, if listed."""
+    key = match_key(intent.summary, intent.start_time, intent.end_time)
+    for i, (schedule, draft) in enumerate(remote.unmapped):
+        if match_key(draft.summary, draft.start_time, draft.end_time) == key:
+            del remote.unmapped[i]
+            return schedule
+    return None
 
 
 def remember_listing(db: StatusDB, status: Mapping[str, StatusItem], remote: RemoteScan) -> None:

@@ -113,12 +113,15 @@ class Intent:
 
     uid: str
     slot: str
-    op: str  #: "add", "update", "split", "delete", "exclude"
+    #: "add", "update", "split", "delete", "exclude"; "watch" is an add or split that
+    #: was not in WeCom's listing when settled, kept because it may still land late
+    op: str
     schedule_id: str | None = None
     summary: str = ""
     start_time: int | None = None
     end_time: int | None = None
     id: int | None = None
+    created: float = 0.0
 
 
 def status_path(state_dir: Path, pair: str) -> Path:
@@ -343,6 +346,10 @@ class StatusDB:
     def clear_intent(self, intent_id: int) -> None:
         self._write("DELETE FROM intents WHERE id=?", (intent_id,))
 
+    def watch_intent(self, intent_id: int) -> None:
+        """Keep an unconfirmed add as a watch: its request may still be applied late."""
+        self._write("UPDATE intents SET op='watch' WHERE id=?", (intent_id,))
+
     def intents(self) -> list[Intent]:
         return [
             Intent(
@@ -354,9 +361,10 @@ class StatusDB:
                 summary=row[5],
                 start_time=row[6],
                 end_time=row[7],
+                created=row[8],
             )
             for row in self._db.execute(
-                "SELECT id, uid, slot, op, schedule_id, summary, start_time, end_time"
+                "SELECT id, uid, slot, op, schedule_id, summary, start_time, end_time, created"
                 " FROM intents ORDER BY id"
             )
         ]
