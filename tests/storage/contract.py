@@ -26,12 +26,16 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 
 class StorageContract:
+    """The tests every local storage must pass. Each backend's test class subclasses
+    this and overrides the two hooks below; the base class alone is never collected
+    (its name does not start with Test), so the hooks raise only if one is forgotten."""
+
     @pytest.fixture
     def storage(self, tmp_path: Path) -> LocalStorage:
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} must override the storage fixture")
 
     def fresh(self, storage: LocalStorage) -> LocalStorage:
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} must override fresh()")
 
     def reopen(self, storage: LocalStorage) -> LocalStorage:
         storage.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from wesync.translate.canonical import ScheduleDraft
 from wesync.translate.ics import ParsedItem, parse_item
 
 
@@ -26,3 +27,19 @@ def vevent(*lines: str, uid: str = "ev-1", alarms: tuple[str, ...] = ()) -> str:
 
 def item(*events: str, extra: str = "") -> ParsedItem:
     return parse_item(vcalendar(*events, extra=extra), where="test.ics")
+
+
+def single_draft(start: int, end: int, *, summary: str = "dst") -> ScheduleDraft:
+    """A plain timed single schedule: only the times (and the title) matter."""
+    return ScheduleDraft(
+        summary=summary,
+        description="",
+        location="",
+        start_time=start,
+        end_time=end,
+        is_whole_day=False,
+        remind_time_diffs=(),
+        attendees=(),
+        admins=(),
+        recurrence=None,
+    )

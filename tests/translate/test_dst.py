@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.translate import wecom_expand
-from tests.translate.helpers import item, vevent
-from wesync.translate.canonical import MASTER, ScheduleDraft
+from tests.translate.helpers import item, single_draft, vevent
+from wesync.translate.canonical import MASTER
 from wesync.translate.ics import parse_item, serialize
 from wesync.translate.options import TranslateOptions
 from wesync.translate.remote import schedule_from_draft
@@ -150,19 +150,6 @@ def test_an_hourly_rule_through_the_gap_sends_each_instant_once_in_order() -> No
     assert len(starts) == len(set(starts))
 
 
-def _single(start: int, end: int) -> ScheduleDraft:
-    return ScheduleDraft(
-        summary="dst",
-        description="",
-        location="",
-        start_time=start,
-        end_time=end,
-        is_whole_day=False,
-        remind_time_diffs=(),
-        attendees=(),
-        admins=(),
-        recurrence=None,
-    )
 
 
 @pytest.mark.parametrize(
@@ -199,7 +186,7 @@ def test_written_back_in_the_event_zone_unless_no_wall_time_names_the_instant(
             "DTEND;TZID=Europe/Berlin:20250101T100000",
         )
     )
-    slots = {MASTER: schedule_from_draft(_single(z(start), z(end)), cal_id="c")}
+    slots = {MASTER: schedule_from_draft(single_draft(z(start), z(end)), cal_id="c")}
     cal = schedules_to_item("ev-1", slots, options=OPTIONS, existing=existing, now=NOW)
     text = serialize(cal).decode()
     assert dtstart in text and dtend in text

@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 
 from tests.translate import wecom_expand
 from tests.translate.conftest import PROPERTIES
-from tests.translate.helpers import item, vevent
+from tests.translate.helpers import item, single_draft, vevent
 from tests.translate.rfc_times import DST_ZONES, dst_wall, rfc_instant, shifts
 from wesync.config import Fallback
-from wesync.translate.canonical import MASTER, ProblemKind, ScheduleDraft
+from wesync.translate.canonical import MASTER, ProblemKind
 from wesync.translate.ics import parse_item, serialize
 from wesync.translate.options import TranslateOptions
 from wesync.translate.remote import schedule_from_draft
@@ -216,18 +216,7 @@ def test_instants_in_folds_and_gaps_are_written_so_that_they_read_back(
     )
     options = TranslateOptions()
     draft = translate_event(existing, options=options, now=start).slots[MASTER]
-    moved = ScheduleDraft(
-        summary="moved",
-        description="",
-        location="",
-        start_time=start,
-        end_time=end,
-        is_whole_day=False,
-        remind_time_diffs=(),
-        attendees=(),
-        admins=(),
-        recurrence=None,
-    )
+    moved = single_draft(start, end, summary="moved")
     assert draft.recurrence is None
     slots = {MASTER: schedule_from_draft(moved, cal_id="cal")}
     written = schedules_to_item("ev-1", slots, options=options, existing=existing, now=start)
