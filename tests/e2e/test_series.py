@@ -95,13 +95,15 @@ async def test_expanded_series_follows_its_window(env: Env) -> None:
     env.server.admin("DELETE", "requests")
     report = await env.sync_ok(now=later)
     assert report.writes == 0
-    # an edit in WeCom cannot be written back into an RRULE: the file's version is re-sent
+    # an edit in WeCom of one occurrence comes home as an override (tests/e2e/
+    # test_expanded_edits.py has the rest), and WeCom keeps it
     target = next(s for s in env.schedules() if s["start_time"] == starts[-1])
     body = {k: target[k] for k in ("schedule_id", "start_time", "end_time")}
     env.server.call("/cgi-bin/oa/schedule/update", {"schedule": {**body, "summary": "Edited"}})
     report = await env.sync_ok(now=later)
-    assert report.updated_remote == 1 and report.updated_local == 0
-    assert "Edited" not in env.summaries()
+    assert report.updated_remote == 0 and report.updated_local == 1
+    assert "Edited" in env.summaries()
+    assert b"RECURRENCE-ID" in env.files()["lastfri.ics"]
 
 
 async def test_lost_answer_to_a_split_is_adopted(env: Env) -> None:

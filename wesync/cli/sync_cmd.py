@@ -74,7 +74,7 @@ def _print_report(report: PairReport) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from wesync.sync.actions import Create, Delete, KeepBoth, Update
+    from wesync.sync.actions import Create, Delete, KeepBoth, Merge, Update
 
     console = Console(highlight=False, soft_wrap=True)
     if report.dry_run and report.plan is not None:
@@ -86,6 +86,9 @@ def _print_report(report: PairReport) -> None:
             for action in writes:
                 if isinstance(action, KeepBoth):
                     kind, side = "keep both", f"local + WeCom ({action.copy_uid})"
+                elif isinstance(action, Merge):
+                    kind = "merge occurrences"
+                    side = "local + WeCom" if action.push or action.copies else "local"
                 else:
                     assert isinstance(action, Create | Update | Delete)
                     kind = type(action).__name__.lower()

@@ -11,6 +11,8 @@ import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from wesync.translate.canonical import SlotKey
+
 Uid = str
 
 
@@ -66,6 +68,25 @@ class KeepBoth:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Merge:
+    """An event on the `expand` fallback (one WeCom schedule per occurrence), merged
+    occurrence by occurrence: WeCom's versions of the `pull` slots go into the file
+    (an edit becomes a RECURRENCE-ID override, a deletion an EXDATE); the file's
+    versions of the `copies` slots are first saved as new events (keep-both); then,
+    when `push`, what the file still holds differently goes to WeCom."""
+
+    uid: Uid
+    pull: tuple[SlotKey, ...]
+    #: (slot, copy_uid): a conflict under keep-both; the local version of that
+    #: occurrence is saved as the single event `copy_uid` (pushed too)
+    copies: tuple[tuple[SlotKey, Uid], ...] = ()
+    push: bool = False
+    #: occurrences changed differently on both sides (the event counts as one conflict)
+    conflicts: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Record:
     """Both sides already agree: only the status changes (no write anywhere)."""
 
@@ -89,7 +110,7 @@ class Skip:
     reason: str
 
 
-Action = Create | Update | Delete | KeepBoth | Record | Forget | Skip
+Action = Create | Update | Delete | KeepBoth | Merge | Record | Forget | Skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,15 +127,21 @@ class Plan:
 
     def writes(self) -> tuple[Action, ...]:
         """The actions that write to a side (what a dry run lists)."""
-        return tuple(a for a in self.actions if isinstance(a, Create | Update | Delete | KeepBoth))
+        return tuple(
+            a for a in self.actions if isinstance(a, Create | Update | Delete | KeepBoth | Merge)
+        )
 
     def count(self, kind: type[Create | Update | Delete], side: Side) -> int:
         n = sum(1 for a in self.actions if isinstance(a, kind) and a.side is side)
+        merges = [a for a in self.actions if isinstance(a, Merge)]
         if kind is Update and side is Side.LOCAL:
-            n += sum(1 for a in self.actions if isinstance(a, KeepBoth))
+            n += sum(1 for a in self.actions if isinstance(a, KeepBoth)) + len(merges)
+        if kind is Update and side is Side.REMOTE:
+            n += sum(1 for a in merges if a.push)
         if kind is Create:
             # the saved local copy of a keep-both conflict is new on both sides
             n += sum(1 for a in self.actions if isinstance(a, KeepBoth))
+            n += sum(len(a.copies) for a in merges)
         return n
 
     @property
@@ -122,7 +149,9 @@ class Plan:
         return sum(
             1
             for a in self.actions
-            if isinstance(a, KeepBoth) or (isinstance(a, Update) and a.conflict)
+            if isinstance(a, KeepBoth)
+            or (isinstance(a, Merge) and a.conflicts)
+            or (isinstance(a, Update) and a.conflict)
         )
 
     @property

@@ -24,7 +24,18 @@ import icalendar
 
 from wesync.errors import PreconditionFailed, StorageError, WesyncError
 from wesync.storage.base import LocalStorage
-from wesync.sync.actions import Create, Delete, Forget, KeepBoth, Plan, Record, Side, Skip, Update
+from wesync.sync.actions import (
+    Create,
+    Delete,
+    Forget,
+    KeepBoth,
+    Merge,
+    Plan,
+    Record,
+    Side,
+    Skip,
+    Update,
+)
 from wesync.sync.listing import RemoteScan, RemoteSlot, remote_slot
 from wesync.sync.local import LocalItem, LocalScan, translate
 from wesync.sync.plan import slots_digest
@@ -32,9 +43,11 @@ from wesync.sync.remote import OldSlot, PushResult, ScheduleWriter, delete_event
 from wesync.sync.report import PairReport
 from wesync.sync.slots import is_retired
 from wesync.sync.status import Intent, SlotStatus, StatusDB, StatusItem
-from wesync.translate.canonical import SlotKey
+from wesync.translate.canonical import MASTER, SlotKey
+from wesync.translate.expanded_edits import pull_occurrences
 from wesync.translate.ics import serialize
 from wesync.translate.options import TranslateOptions
+from wesync.translate.remote import schedule_from_draft
 from wesync.translate.to_ical import schedules_to_item
 from wesync.wecom.errors import WeComError
 from wesync.wecom.models import Schedule, broken_of
@@ -90,8 +103,8 @@ class Executor:
     status: dict[str, StatusItem]
     #: called as progress(done, total) after each write action
     progress: Callable[[int, int], None] | None = None
-    #: remote pushes queued by the local phase (keep-both copies)
-    _extra_remote: list[Create] = field(default_factory=list)
+    #: remote pushes queued by the local phase (keep-both copies, merged events)
+    _extra_remote: list[Create | Update] = field(default_factory=list)
     #: uid -> schedule ids written this run (refreshed with one `get` at the end)
     _pushed: dict[str, PushResult] = field(default_factory=dict)
     #: events whose WeCom schedules are written to the files after the pushes
@@ -206,7 +219,7 @@ class Executor:
         local_side = [
             a
             for a in plan
-            if isinstance(a, KeepBoth)
+            if isinstance(a, KeepBoth | Merge)
             or (isinstance(a, Create | Update | Delete) and a.side is Side.LOCAL)
         ]
         remote_side = [
@@ -214,7 +227,12 @@ class Executor:
         ]
         pulls = [a for a in remote_side if isinstance(a, Update) and a.pull_answers]
         self._keep_full = {a.uid for a in pulls}
-        self._total = len(local_side) + len(remote_side) + len(pulls)
+        self._total = (
+            len(local_side)
+            + len(remote_side)
+            + len(pulls)
+            + sum(int(a.push) + len(a.copies) for a in plan if isinstance(a, Merge))
+        )
         await self._ensure_full(
             {a.uid for a in local_side if not isinstance(a, Delete)}
             | {a.uid for a in remote_side if isinstance(a, Update)}
@@ -250,12 +268,12 @@ class Executor:
 
     # -- local -------------------------------------------------------------
 
-    def _run_local(self, actions: Sequence[Create | Update | Delete | KeepBoth]) -> None:
+    def _run_local(self, actions: Sequence[Create | Update | Delete | KeepBoth | Merge]) -> None:
         """Write the files, flush once, then record; each item is marked pending
         (with the digest it will have) just before its write."""
         if not actions:
             return
-        done: list[Create | Update | Delete | KeepBoth] = []
+        done: list[Create | Update | Delete | KeepBoth | Merge] = []
         copies: dict[str, LocalItem] = {}
         for action in actions:
             try:
@@ -265,6 +283,13 @@ class Executor:
                     if copy is not None:
                         copies[action.copy_uid] = copy
                     self._write_local(action.uid)
+                elif isinstance(action, Merge):
+                    # the local versions are saved first, as for keep-both
+                    for slot, copy_uid in action.copies:
+                        copy = self._keep_occurrence_copy(action.uid, slot, copy_uid)
+                        if copy is not None:
+                            copies[copy_uid] = copy
+                    self._write_local(action.uid, occurrences=action.pull)
                 elif isinstance(action, Delete):
                     item = self.local.items[action.uid]
                     self._mark_local(action.uid, "")
@@ -320,12 +345,57 @@ class Executor:
         self.db.log_conflict(action.uid, f"keep-both: local version saved as {action.copy_uid}")
         return copy
 
-    def _write_local(self, uid: str) -> None:
+    def _keep_occurrence_copy(self, uid: str, slot: SlotKey, copy_uid: str) -> LocalItem | None:
+        """Keep-both for one occurrence of an expanded event: the file's version of
+        it is saved as a single event of its own (None: saved by an earlier run)."""
+        if copy_uid in self.local.items:
+            self.db.log_conflict(uid, f"keep-both: {slot} of the file kept as {copy_uid}")
+            return None
+        mine = self._load_local(uid)
+        assert mine.translation is not None
+        draft = mine.translation.slots[slot]
+        cal = schedules_to_item(
+            copy_uid,
+            {MASTER: schedule_from_draft(draft, cal_id=self.cal_id)},
+            options=self.options,
+            existing=None,
+            now=self.now,
+        )
+        data = serialize(cal)
+        href, etag = self.storage.create(copy_uid, data)
+        copy = translate(
+            data,
+            href=href,
+            etag=etag,
+            options=self.options,
+            now=self.now,
+            where=f"{self.where}/{href}",
+        )
+        self.local.items[copy_uid] = copy
+        self.db.log_conflict(uid, f"keep-both: {slot} of the file saved as {copy_uid}")
+        return copy
+
+    def _write_local(self, uid: str, *, occurrences: Sequence[SlotKey] | None = None) -> None:
+        """Write WeCom's version of the event into its file; with `occurrences`,
+        only those occurrences of an expanded event."""
         group = self.remote.groups.get(uid, {})
         schedules = {k: s.schedule for k, s in group.items() if s.schedule is not None}
         if len(schedules) != len(group):
             raise WesyncError(f"WeCom's version of {uid!r} could not be read in full")
         existing = self.local.items.get(uid)
+        if occurrences is not None:
+            assert existing is not None
+            current = self._load_local(uid)
+            assert current.parsed is not None
+            data = serialize(
+                pull_occurrences(
+                    current.parsed, schedules, occurrences, options=self.options, now=self.now
+                )
+            )
+            if data != current.data:
+                self._mark_local(uid, self._digest_of(data, uid))
+                current.etag = self.storage.update(current.href, data, current.etag)
+            return
         if existing is None:
             data = serialize(
                 schedules_to_item(uid, schedules, options=self.options, existing=None, now=self.now)
@@ -353,7 +423,7 @@ class Executor:
 
     def _after_local(
         self,
-        action: Create | Update | Delete | KeepBoth,
+        action: Create | Update | Delete | KeepBoth | Merge,
         etags: Mapping[str, str],
         copies: Mapping[str, LocalItem],
     ) -> None:
@@ -376,6 +446,9 @@ class Executor:
         group = self.remote.groups.get(uid, {})
         self.db.put(self._status_for(uid, written, group))
         remote_content = {k: s.content_digest for k, s in group.items()}
+        if isinstance(action, Merge):
+            self._after_merge(action, written, remote_content, copies, etags)
+            return
         if written.digests != remote_content:
             self.report.problems.append(
                 f"{self.where}/{item.href}: the file cannot hold everything WeCom has "
@@ -399,6 +472,37 @@ class Executor:
             if action.conflict:
                 self.report.conflicts += 1
                 self.db.log_conflict(uid, "wecom-wins: WeCom's version written to the file")
+
+    def _after_merge(
+        self,
+        action: Merge,
+        written: LocalItem,
+        remote_content: Mapping[SlotKey, str],
+        copies: Mapping[str, LocalItem],
+        etags: Mapping[str, str],
+    ) -> None:
+        self.report.updated_local += 1
+        if action.conflicts:
+            self.report.conflicts += 1
+            self.db.log_conflict(
+                action.uid, f"{action.conflicts} occurrences changed on both sides: {action.reason}"
+            )
+        for _, copy_uid in action.copies:
+            copy = copies.get(copy_uid)
+            if copy is not None:
+                self.report.created_local += 1
+                copy.etag = etags.get(copy.href, copy.etag)
+                self.db.set_pending(copy_uid, Side.REMOTE)
+                self._extra_remote.append(
+                    Create(side=Side.REMOTE, uid=copy_uid, reason="keep-both copy")
+                )
+        if action.push or written.digests != remote_content:
+            # the file's own changes (occurrences new in the window, ...) go next;
+            # marked, so a run killed before they land redoes them
+            self.db.set_pending(action.uid, Side.REMOTE)
+            self._extra_remote.append(
+                Update(side=Side.REMOTE, uid=action.uid, reason="changed locally")
+            )
 
     def _name(self, uid: str) -> str:
         """The file and UID of an event, for messages that must name the file."""
@@ -525,9 +629,7 @@ class Executor:
                     recorded += 1
                     asked += len(result.written)
 
-    def _record_read_back(
-        self, uid: str, result: PushResult, fetched: dict[str, Schedule]
-    ) -> None:
+    def _record_read_back(self, uid: str, result: PushResult, fetched: dict[str, Schedule]) -> None:
         group = self.remote.groups.get(uid, {})
         keep_full = uid in self._keep_full
         now_group: dict[SlotKey, RemoteSlot] = {}

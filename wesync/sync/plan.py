@@ -24,6 +24,7 @@ from wesync.sync.actions import (
     Delete,
     Forget,
     KeepBoth,
+    Merge,
     Plan,
     Record,
     Side,
@@ -31,6 +32,7 @@ from wesync.sync.actions import (
     Uid,
     Update,
 )
+from wesync.sync.occurrences import merge_occurrences
 
 
 def slots_digest(digests: Mapping[str, str]) -> str:
@@ -58,8 +60,10 @@ class LocalState:
     held: str | None = None
     #: the translator could not express it and the fallback is `skip`
     skipped: bool = False
-    #: its slots come from the `expand` fallback: WeCom edits cannot be written back
+    #: its slots come from the `expand` fallback: merged occurrence by occurrence
     expanded: bool = False
+    #: expanded only: slot -> content digest (the occurrences merged one by one)
+    slots: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +74,8 @@ class RemoteState:
     digest: str  #: with attendee responses
     content_digest: str  #: without them, comparable with LocalState.digest
     summary: str = ""
+    #: for an expanded event: slot -> content digest
+    slots: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,6 +94,9 @@ class ItemStatus:
     #: for pending=LOCAL: the digest the file would have once that write landed
     #: ("" for a deletion), so a later edit by the user is still told apart
     pending_digest: str | None = None
+    #: for an expanded event: slot -> local and WeCom content digests
+    local_slots: Mapping[str, str] | None = None
+    remote_slots: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,6 +135,10 @@ def decide(
     if loc is not None and loc.skipped:
         # Never read "cannot express it" as "deleted": WeCom's copy stays as it was.
         return Skip(uid=uid, reason="recurrence WeCom cannot express (fallback = skip)")
+    if loc is not None and loc.expanded and st is not None:
+        merged = _merge(loc, rem, st, options, uid=uid)
+        if merged is not None:
+            return merged
     if rem is None and st is not None and st.pending is None and st.remote_digest == EMPTY_DIGEST:
         # WeCom held no schedule for it last time either (e.g. a cancelled master);
         # a row that only marks an interrupted write has no such history.
@@ -229,6 +242,56 @@ def decide(
     raise AssertionError(f"unhandled case for {uid!r}")  # pragma: no cover
 
 
+def _merge(
+    loc: LocalState, rem: RemoteState | None, st: ItemStatus, options: PlanOptions, *, uid: Uid
+) -> Action | None:
+    """An expanded event known to both sides, merged occurrence by occurrence
+    (wesync.sync.occurrences); None leaves it to the table (no per-occurrence
+    digests, to-wecom, or a push of ours to finish first)."""
+    if (
+        options.direction is Direction.TO_WECOM
+        or st.pending is Side.REMOTE
+        or loc.slots is None
+        or st.local_slots is None
+        or st.remote_slots is None
+        or (rem is not None and rem.slots is None)
+    ):
+        return None
+    from_wecom = options.direction is Direction.FROM_WECOM
+    remote = rem.slots if rem is not None and rem.slots is not None else {}
+    m = merge_occurrences(
+        loc.slots,
+        remote,
+        st.local_slots,
+        st.remote_slots,
+        policy=None if from_wecom else options.conflict,
+    )
+    if m.pull:
+        return Merge(
+            uid=uid,
+            pull=m.pull,
+            copies=tuple((k, _occurrence_copy_uid(uid, k, loc.slots)) for k in m.copies),
+            push=m.push,
+            conflicts=m.conflicts,
+            reason=_merge_reason(m.pull, m.conflicts, options.conflict),
+        )
+    if m.push:
+        if m.conflicts:
+            reason = f"{m.conflicts} occurrences changed on both sides; file wins"
+            return Update(side=Side.REMOTE, uid=uid, conflict=True, reason=reason)
+        return Update(side=Side.REMOTE, uid=uid, reason="changed locally")
+    changed = (
+        loc.href != st.href
+        or loc.etag != st.local_etag
+        or loc.digest != st.local_digest
+        or (rem.digest if rem is not None else EMPTY_DIGEST) != st.remote_digest
+    )
+    if not changed:
+        return None
+    # from-wecom: an occurrence changed in the file stays as the file has it
+    return Record(uid=uid, reason="both sides hold the same occurrences")
+
+
 def _conflict(loc: LocalState, options: PlanOptions, *, reason: str) -> Action:
     uid = loc.uid
     if options.direction is Direction.TO_WECOM:
@@ -245,6 +308,17 @@ def _conflict(loc: LocalState, options: PlanOptions, *, reason: str) -> Action:
             return Update(side=Side.REMOTE, uid=uid, conflict=True, reason=f"{reason}; file wins")
         case ConflictPolicy.KEEP_BOTH:
             return KeepBoth(uid=uid, copy_uid=copy_uid(uid, loc.digest), reason=reason)
+
+
+def _merge_reason(pull: tuple[str, ...], conflicts: int, policy: ConflictPolicy) -> str:
+    reason = f"{len(pull)} occurrences changed in WeCom"
+    if conflicts:
+        reason += f"; {conflicts} changed on both sides ({policy.value})"
+    return reason
+
+
+def _occurrence_copy_uid(uid: Uid, slot: str, slots: Mapping[str, str]) -> Uid:
+    return copy_uid(uid, slots_digest({slot: slots.get(slot, "")}))
 
 
 def copy_uid(uid: Uid, digest: str) -> Uid:

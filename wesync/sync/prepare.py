@@ -193,16 +193,20 @@ def snapshots(
             summary=item.summary,
             skipped=item.skipped,
             expanded=item.expanded,
+            slots=dict(item.digests) if item.expanded else None,
         )
         for uid, item in local.items.items()
         if uid not in held and uid not in same
     }
+    # expanded events are merged occurrence by occurrence: they keep per-slot digests
+    expanded = {uid for uid, s in local_states.items() if s.expanded}
     remote_states = {
         uid: RemoteState(
             uid=uid,
             digest=slots_digest({k: s.digest for k, s in group.items()}),
             content_digest=slots_digest({k: s.content_digest for k, s in group.items()}),
             summary=next((s.summary for s in group.values() if s.summary), ""),
+            slots={k: s.content_digest for k, s in group.items()} if uid in expanded else None,
         )
         for uid, group in remote.groups.items()
         if group and uid not in held and uid not in same
@@ -232,6 +236,8 @@ def snapshots(
             remote_content_digest=slots_digest(live(remote_contents, now)),
             pending=item.pending,
             pending_digest=item.pending_digest,
+            local_slots=live(local_digests, now) if uid in expanded else None,
+            remote_slots=live(remote_contents, now) if uid in expanded else None,
         )
     return local_states, remote_states, status_states, held
 
