@@ -96,8 +96,10 @@ def _rfc_starts(cal: icalendar.Calendar, lo: int, hi: int) -> dict[int, str]:
     start = master["DTSTART"].dt
     rule = rrulestr(master["RRULE"].to_ical().decode(), dtstart=start)
     exdates: set[int] = set()
-    for prop in master.get("EXDATE", []) if isinstance(master.get("EXDATE"), list) else (
-        [master["EXDATE"]] if "EXDATE" in master else []
+    for prop in (
+        master.get("EXDATE", [])
+        if isinstance(master.get("EXDATE"), list)
+        else ([master["EXDATE"]] if "EXDATE" in master else [])
     ):
         exdates.update(int(v.dt.timestamp()) for v in prop.dts)
     out: dict[int, str] = {}
@@ -216,21 +218,17 @@ async def test_the_window_moves_while_wecom_deletes_one(xenv: ExpandedEnv) -> No
 
 
 @pytest.mark.parametrize(
-    ("policy", "file_summary", "wecom_summary", "copies"),
+    ("policy", "winner", "copies"),
     [
-        (ConflictPolicy.WECOM_WINS, "Standup (WeCom)", "Standup (WeCom)", 0),
-        (ConflictPolicy.LOCAL_WINS, "Daily", "Daily", 0),
-        (ConflictPolicy.KEEP_BOTH, "Standup (WeCom)", "Standup (WeCom)", 1),
+        (ConflictPolicy.WECOM_WINS, "Standup (WeCom)", 0),
+        (ConflictPolicy.LOCAL_WINS, "Daily", 0),
+        (ConflictPolicy.KEEP_BOTH, "Standup (WeCom)", 1),
     ],
 )
 async def test_the_same_occurrence_changed_on_both_sides(
-    emulator_server: Any,
-    tmp_path: Path,
-    policy: ConflictPolicy,
-    file_summary: str,
-    wecom_summary: str,
-    copies: int,
+    emulator_server: Any, tmp_path: Path, policy: ConflictPolicy, winner: str, copies: int
 ) -> None:
+    file_summary = wecom_summary = winner
     env = ExpandedEnv(emulator_server, tmp_path, conflict=policy)
     env.write("standup.ics", _meeting())
     await env.at_now()
@@ -240,7 +238,8 @@ async def test_the_same_occurrence_changed_on_both_sides(
     report = await env.at_now()
     assert report.conflicts == 1
     assert report.created_local == copies
-    at_target = sorted(s["summary"] for s in env.schedules() if s["start_time"] == target["start_time"])
+    at = target["start_time"]
+    at_target = sorted(s["summary"] for s in env.schedules() if s["start_time"] == at)
     # keep-both: the file's version of that occurrence is an event of its own
     assert at_target == sorted([wecom_summary, *(["Daily"] * copies)])
     others = {s["summary"] for s in env.schedules() if s["start_time"] != target["start_time"]}
