@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 
 from tests.e2e.conftest import Env, calendar, vevent
 from tests.e2e.test_cli import run
+from tests.sync.helpers import writes
 from wesync.sync.engine import LOGGED_PROBLEMS
 from wesync.sync.problems import recurrence_text
 
@@ -205,6 +207,26 @@ def test_a_fixed_or_removed_file_drops_its_problems(
     assert not names & gone
     assert {"long01.ics", "guest02.ics", "exp00.ics", "capped.ics"} <= names
     assert "attendee-unmapped" in status_json(config)["problems"]
+
+
+def test_a_status_from_before_kept_problems_learns_them_on_the_next_run(
+    synced: tuple[Env, Path, dict[str, Any]],
+) -> None:
+    env, config, _ = synced
+    before = flat(status_json(config, "team")["problems"])
+    # what an older wesync left: no problems table rows and no marker
+    with sqlite3.connect(env.state / "team.sqlite") as db:
+        db.execute("DELETE FROM problems")
+        db.execute("DELETE FROM meta WHERE key='file_problems_since'")
+    assert {p["kind"] for p in flat(status_json(config, "team")["problems"])} == {"unparsable"}
+    env.server.admin("DELETE", "requests")
+    result = run(config, "sync", "--json")
+    assert result.exit_code == 0, result.output
+    [pair] = json.loads(result.stdout)["pairs"]
+    assert pair["created_remote"] == pair["updated_remote"] == pair["updated_local"] == 0
+    assert writes(env.server) == []
+    after = flat(status_json(config, "team")["problems"])
+    assert sorted(map(json.dumps, after)) == sorted(map(json.dumps, before))
 
 
 def test_status_of_an_unknown_pair_is_a_usage_error(env: Env, tmp_path: Path) -> None:

@@ -53,6 +53,8 @@ log = logging.getLogger("wesync.sync")
 
 #: how often every schedule is fetched in full, whatever the listing says
 FULL_FETCH_EVERY = 86400
+#: meta key: since when the status keeps every file's translation problems
+FILE_PROBLEMS_KEPT = "file_problems_since"
 
 
 async def run_pair(
@@ -189,7 +191,10 @@ async def _run(
     status = db.load()
     _set_aside()
 
-    local = scan_local(storage, status, options=options, now=now, where=where)
+    # a status from before files' problems were kept knows none of an unchanged
+    # file's: this run reads every file once to learn them
+    reread = bool(status) and db.get_meta(FILE_PROBLEMS_KEPT) is None
+    local = scan_local(storage, status, options=options, now=now, where=where, reread=reread)
     _set_aside()
     report.problems.extend(local.problems)
     if not dry_run:
@@ -198,6 +203,7 @@ async def _run(
             db.set_expand_day(local.confirmed, window_day(now))
             db.set_file_problems(local.event_problems)
             db.keep_file_problems(local.hrefs)
+            db.set_meta(FILE_PROBLEMS_KEPT, str(now))
     local.event_problems.clear()
     local.hrefs.clear()
 

@@ -219,7 +219,9 @@ def scan_local(
     options: TranslateOptions,
     now: int,
     where: str,
+    reread: bool = False,
 ) -> LocalScan:
+    """`reread`: read every file, even unchanged ones (to learn their problems)."""
     scan = LocalScan()
     day = window_day(now)
     by_href = {item.href: item for item in status.values() if item.href}
@@ -228,10 +230,10 @@ def scan_local(
     for href, etag in storage.list():
         scan.listed += 1
         scan.hrefs.add(href)
-        path = item_path(storage, where, href)
         known = by_href.get(href)
         same = known is not None and known.local_etag == etag and known.pending is None
-        if same and known is not None and (not known.expanded or known.expand_day == day):
+        fresh = known is not None and (not known.expanded or known.expand_day == day)
+        if same and fresh and not reread and known is not None:
             item = LocalItem(
                 uid=known.uid,
                 href=href,
@@ -241,6 +243,7 @@ def scan_local(
                 expanded=known.expanded,
             )
         else:
+            path = item_path(storage, where, href)
             try:
                 data, read_etag = storage.get(href)
             except ItemNotFound:
