@@ -193,7 +193,8 @@ async def _run(
 
     # a status from before files' problems were kept knows none of an unchanged
     # file's: this run reads every file once to learn them
-    reread = bool(status) and db.get_meta(FILE_PROBLEMS_KEPT) is None
+    kept = db.get_meta(FILE_PROBLEMS_KEPT) is not None
+    reread = bool(status) and not kept
     local = scan_local(storage, status, options=options, now=now, where=where, reread=reread)
     _set_aside()
     report.problems.extend(local.problems)
@@ -203,7 +204,8 @@ async def _run(
             db.set_expand_day(local.confirmed, window_day(now))
             db.set_file_problems(local.event_problems)
             db.keep_file_problems(local.hrefs)
-            db.set_meta(FILE_PROBLEMS_KEPT, str(now))
+            if not kept:
+                db.set_meta(FILE_PROBLEMS_KEPT, str(now))
     local.event_problems.clear()
     local.hrefs.clear()
 
