@@ -43,6 +43,7 @@ def test_sync_json_and_exit_codes(env: Env, tmp_path: Path) -> None:
                 "deleted_remote": 0,
                 "conflicts": 0,
                 "skipped": 0,
+                "problems": [],
             }
         ]
     }
@@ -100,5 +101,7 @@ def test_example_config_runs_a_real_sync_twice(tmp_path: Path) -> None:
     second = run(config, "sync", "--json")
     assert second.exit_code == 0, second.output
     counts = json.loads(second.stdout)["pairs"][0]
-    assert all(counts[k] == 0 for k in counts if k not in ("name", "ok", "error"))
+    assert all(counts[k] == 0 for k in counts if k not in ("name", "ok", "error", "problems"))
+    # a file's problems are said when it is new or changed: nothing changed
+    assert counts["problems"] == []
     assert {p.name: p.stat().st_mtime_ns for p in files.iterdir()} == before

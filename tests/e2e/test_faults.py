@@ -215,7 +215,7 @@ async def test_an_item_wecom_refuses_makes_the_pair_not_ok(env: Env) -> None:
         assert not report.ok
         assert report.error is not None
         assert "event-1@example.com" in report.error and "90471" in report.error
-        assert sum("event-1@example.com" in p for p in report.problems) == 1
+        assert sum("event-1@example.com" in str(p) for p in report.problems) == 1
         assert env.summaries() == ["Event 0", "Event 1", "Event 2", "Event 3"]
         db = StatusDB(status_path(env.state, "team"))
         try:

@@ -244,7 +244,7 @@ async def test_an_add_that_lands_after_the_next_run_redid_it_leaves_one_copy(
     assert answer["errcode"] == 0, answer
     report = await side.sync()
     assert report.ok, report.problems
-    assert any("late copy" in p for p in report.problems), report.problems
+    assert any("late copy" in str(p) for p in report.problems), report.problems
     assert (await side.sync()).writes == 0
     assert side.remote_summaries() == ["New", "Plan"]
     assert side.local_summaries() == ["New", "Plan"]

@@ -105,15 +105,17 @@ def _print_report(report: PairReport) -> None:
 
 
 @click.command()
+@click.argument("pairs", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_app
 @handle_errors
-def status(app: AppContext, as_json: bool) -> None:
-    """Per pair: last sync time, result, item counts, pending conflicts (no credentials)."""
+def status(app: AppContext, pairs: tuple[str, ...], as_json: bool) -> None:
+    """Per pair (all when none are named): last sync time, result, item counts,
+    pending conflicts, and every problem still known, by kind (no credentials)."""
     from wesync.sync.state_report import pair_status
 
     config: Config = app.config()  # type: ignore[no-untyped-call]
-    rows = [pair_status(pair, config.state_dir) for pair in config.pairs]
+    rows = [pair_status(pair, config.state_dir) for pair in config.select_pairs(list(pairs))]
     if as_json:
         click.echo(json.dumps({"pairs": rows}, ensure_ascii=False))
         return
@@ -121,7 +123,16 @@ def status(app: AppContext, as_json: bool) -> None:
     from rich.table import Table
 
     table = Table(title="wesync status", title_justify="left")
-    for column in ("pair", "last sync", "result", "events", "schedules", "conflicts", "note"):
+    for column in (
+        "pair",
+        "last sync",
+        "result",
+        "events",
+        "schedules",
+        "conflicts",
+        "problems",
+        "note",
+    ):
         table.add_column(column)
     for row in rows:
         when = row["last_sync"]
@@ -132,9 +143,30 @@ def status(app: AppContext, as_json: bool) -> None:
             str(row["events"]),
             str(row["schedules"]),
             str(row["conflicts"]),
+            str(sum(len(found) for found in row["problems"].values())),
             row["error"] or row["note"] or "",
         )
-    Console(highlight=False).print(table)
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(table)
+    for row in rows:
+        _print_problems(console, row["name"], row["problems"])
+
+
+def _print_problems(console: Any, name: str, problems: dict[str, list[dict[str, Any]]]) -> None:
+    """Every problem, under its kind: a first sync of a big folder may have
+    thousands, and the log shows only the first few."""
+    from rich.markup import escape
+
+    from wesync.sync.problems import SyncProblem
+
+    if not problems:
+        return
+    total = sum(len(found) for found in problems.values())
+    console.print(f"\n{escape(name)}: {total} problems")
+    for kind, found in problems.items():
+        console.print(f"  {escape(kind)} ({len(found)})")
+        for data in found:
+            console.print(f"    {escape(str(SyncProblem.from_json(data)))}")
 
 
 @click.command()

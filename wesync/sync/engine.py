@@ -41,6 +41,7 @@ from wesync.sync.prepare import (
     remember_listing,
     snapshots,
 )
+from wesync.sync.problems import EVENT_KINDS, SyncKind, SyncProblem
 from wesync.sync.report import PairReport
 from wesync.sync.status import StatusDB, StatusItem, status_path
 from wesync.translate.options import TranslateOptions
@@ -52,6 +53,8 @@ log = logging.getLogger("wesync.sync")
 
 #: how often every schedule is fetched in full, whatever the listing says
 FULL_FETCH_EVERY = 86400
+#: meta key: since when the status keeps every file's translation problems
+FILE_PROBLEMS_KEPT = "file_problems_since"
 
 
 async def run_pair(
@@ -135,15 +138,20 @@ async def _run_locked(
 
 
 #: problems logged one by one per run; the rest are counted (a first sync of a big
-#: folder can have thousands, and they are all in the report)
+#: folder can have thousands: `sync --json` and `wesync status` have them all)
 LOGGED_PROBLEMS = 20
 
 
-def _log_problems(name: str, problems: list[str]) -> None:
-    for message in problems[:LOGGED_PROBLEMS]:
-        log.warning("%s: %s", name, message)
+def _log_problems(name: str, problems: list[SyncProblem]) -> None:
+    for problem in problems[:LOGGED_PROBLEMS]:
+        log.warning("%s: %s", name, problem)
     if len(problems) > LOGGED_PROBLEMS:
-        log.warning("%s: and %d more problems like these", name, len(problems) - LOGGED_PROBLEMS)
+        log.warning(
+            "%s: and %d more problems; `wesync status %s` lists them all",
+            name,
+            len(problems) - LOGGED_PROBLEMS,
+            name,
+        )
 
 
 def _save_result(db: StatusDB, report: PairReport) -> None:
@@ -155,7 +163,13 @@ def _save_result(db: StatusDB, report: PairReport) -> None:
                 "last_result", "ok" if report.ok else ("refused" if report.refused else "failed")
             )
             db.set_meta("last_error", report.error or "")
-            db.set_json("last_counts", report.to_json())
+            db.set_json("last_counts", report.to_json(problems=False))
+            # the translator's problems are kept per file (StatusDB.set_file_problems),
+            # as they stay true after this run; the rest are this run's
+            db.set_json(
+                "last_problems",
+                [p.to_json() for p in report.problems if p.kind not in EVENT_KINDS],
+            )
     except WesyncError as exc:
         log.error("%s: cannot record the result: %s", report.name, exc)
 
@@ -177,13 +191,23 @@ async def _run(
     status = db.load()
     _set_aside()
 
-    local = scan_local(storage, status, options=options, now=now, where=where)
+    # a status from before files' problems were kept knows none of an unchanged
+    # file's: this run reads every file once to learn them
+    kept = db.get_meta(FILE_PROBLEMS_KEPT) is not None
+    reread = bool(status) and not kept
+    local = scan_local(storage, status, options=options, now=now, where=where, reread=reread)
     _set_aside()
     report.problems.extend(local.problems)
-    if local.confirmed and not dry_run:
-        # their stored digests are today's: not translated again until tomorrow
+    if not dry_run:
         with db.transaction():
+            # their stored digests are today's: not translated again until tomorrow
             db.set_expand_day(local.confirmed, window_day(now))
+            db.set_file_problems(local.event_problems)
+            db.keep_file_problems(local.hrefs)
+            if not kept:
+                db.set_meta(FILE_PROBLEMS_KEPT, str(now))
+    local.event_problems.clear()
+    local.hrefs.clear()
 
     last_full = float(db.get_meta("last_full_fetch") or 0)
     full_fetch = not dry_run and now - last_full >= FULL_FETCH_EVERY and bool(status)
@@ -288,16 +312,20 @@ async def _remove_late_write(
     try:
         await client.schedule_del(write.schedule_id)
     except WesyncError as exc:
-        report.problems.append(
-            f"{write.uid}: schedule {write.schedule_id}, a late copy of an interrupted "
-            f"write, could not be removed yet: {exc}"
+        report.problem(
+            SyncKind.INTERRUPTED_WRITE,
+            f"a late copy of an interrupted write, could not be removed yet: {exc}",
+            uid=write.uid,
+            schedule_id=write.schedule_id,
         )
         return
     with db.transaction():
         db.clear_intent(write.intent_id)
-    report.problems.append(
-        f"{write.uid}: removed schedule {write.schedule_id}, a late copy of a write "
-        "an interrupted run had sent"
+    report.problem(
+        SyncKind.INTERRUPTED_WRITE,
+        "removed: a late copy of a write an interrupted run had sent",
+        uid=write.uid,
+        schedule_id=write.schedule_id,
     )
 
 

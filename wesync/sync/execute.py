@@ -37,8 +37,9 @@ from wesync.sync.actions import (
     Update,
 )
 from wesync.sync.listing import RemoteScan, RemoteSlot, remote_slot
-from wesync.sync.local import LocalItem, LocalScan, translate
+from wesync.sync.local import LocalItem, LocalScan, item_path, translate, translation_problems
 from wesync.sync.plan import slots_digest
+from wesync.sync.problems import SyncKind
 from wesync.sync.remote import OldSlot, PushResult, ScheduleWriter, delete_event, push_event
 from wesync.sync.report import PairReport
 from wesync.sync.slots import is_retired
@@ -259,7 +260,9 @@ class Executor:
 
     def _changed_meanwhile(self, uid: str, exc: Exception) -> None:
         # someone is editing the file right now: leave it to the next run
-        self.report.problems.append(f"{uid}: skipped this run: {exc}")
+        self.report.problem(
+            SyncKind.CHANGED_MEANWHILE, f"skipped this run: {exc}", path=self._path(uid), uid=uid
+        )
         self.report.skipped += 1
 
     def _record(self, uid: str) -> None:
@@ -300,12 +303,14 @@ class Executor:
             except PreconditionFailed as exc:
                 self._changed_meanwhile(action.uid, exc)
             except (WesyncError, OSError) as exc:
-                self.report.item_error(f"{self._name(action.uid)}: not written to the files: {exc}")
+                self.report.item_error(
+                    f"not written to the files: {exc}", path=self._path(action.uid), uid=action.uid
+                )
             self._tick()
         try:
             self.storage.flush()
         except (WesyncError, OSError) as exc:
-            self.report.item_error(f"{self.where}: local changes not saved: {exc}")
+            self.report.item_error(f"local changes not saved: {exc}", path=self.where)
             done = []
         etags = dict(self.storage.list()) if done else {}
         with self.db.transaction():
@@ -430,6 +435,7 @@ class Executor:
         uid = action.uid
         if isinstance(action, Delete):
             self.report.deleted_local += 1
+            self.db.set_file_problems({self.local.items[uid].href: ()})  # the file is gone
             self._forget(uid)
             return
         item = self.local.items[uid]
@@ -445,14 +451,20 @@ class Executor:
         self.local.items[uid] = written
         group = self.remote.groups.get(uid, {})
         self.db.put(self._status_for(uid, written, group))
+        # the file is not read again while it stays as written: keep what it says now
+        path = item_path(self.storage, self.where, item.href)
+        self.db.set_file_problems({item.href: translation_problems(written, path)})
         remote_content = {k: s.content_digest for k, s in group.items()}
         if isinstance(action, Merge):
             self._after_merge(action, written, remote_content, copies, etags)
             return
         if written.digests != remote_content:
-            self.report.problems.append(
-                f"{self.where}/{item.href}: the file cannot hold everything WeCom has "
-                "for this event; the difference is left as it is"
+            self.report.problem(
+                SyncKind.LOSSY_WRITE,
+                "the file cannot hold everything WeCom has for this event; "
+                "the difference is left as it is",
+                path=path,
+                uid=uid,
             )
         if isinstance(action, KeepBoth):
             self.report.conflicts += 1
@@ -461,6 +473,8 @@ class Executor:
             if copy is not None:
                 self.report.created_local += 1
                 copy.etag = etags.get(copy.href, copy.etag)
+                where = item_path(self.storage, self.where, copy.href)
+                self.db.set_file_problems({copy.href: translation_problems(copy, where)})
                 self.db.set_pending(action.copy_uid, Side.REMOTE)
                 self._extra_remote.append(
                     Create(side=Side.REMOTE, uid=action.copy_uid, reason="keep-both copy")
@@ -492,6 +506,8 @@ class Executor:
             if copy is not None:
                 self.report.created_local += 1
                 copy.etag = etags.get(copy.href, copy.etag)
+                where = item_path(self.storage, self.where, copy.href)
+                self.db.set_file_problems({copy.href: translation_problems(copy, where)})
                 self.db.set_pending(copy_uid, Side.REMOTE)
                 self._extra_remote.append(
                     Create(side=Side.REMOTE, uid=copy_uid, reason="keep-both copy")
@@ -504,10 +520,10 @@ class Executor:
                 Update(side=Side.REMOTE, uid=action.uid, reason="changed locally")
             )
 
-    def _name(self, uid: str) -> str:
-        """The file and UID of an event, for messages that must name the file."""
+    def _path(self, uid: str) -> str | None:
+        """The file of an event (None: it has none yet), for the problems naming it."""
         item = self.local.items.get(uid)
-        return f"{self.where}/{item.href} (UID {uid})" if item is not None else f"UID {uid}"
+        return item_path(self.storage, self.where, item.href) if item is not None else None
 
     # -- remote ------------------------------------------------------------
 
@@ -525,7 +541,9 @@ class Executor:
                 except PreconditionFailed as exc:
                     self._changed_meanwhile(action.uid, exc)
                 except (WesyncError, OSError) as exc:
-                    self.report.item_error(f"{self._name(action.uid)}: not written to WeCom: {exc}")
+                    self.report.item_error(
+                        f"not written to WeCom: {exc}", path=self._path(action.uid), uid=action.uid
+                    )
                 self._tick()
 
         await asyncio.gather(*(worker() for _ in range(min(REMOTE_CONCURRENCY, len(actions)))))

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from wesync.errors import SyncError
+from wesync.sync.problems import SyncKind, SyncProblem, slot_recurrence_id
 from wesync.sync.slots import is_retired
 from wesync.sync.status import StatusItem
 from wesync.translate.canonical import ScheduleDraft, SlotKey
@@ -90,13 +91,21 @@ class RemoteScan:
     unreadable: dict[str, str] = field(default_factory=dict)
     #: uid -> why it is not synced this run (one of its schedules is unreadable)
     held: dict[str, str] = field(default_factory=dict)
-    #: one line per unreadable schedule, for the report
-    problems: list[str] = field(default_factory=list)
+    #: one per unreadable schedule, for the report
+    problems: list[SyncProblem] = field(default_factory=list)
 
     def set_unreadable(self, sid: str, error: str, owner: tuple[str, SlotKey] | None) -> None:
         self.live_ids.add(sid)
         self.unreadable[sid] = error
-        self.problems.append(f"WeCom schedule {sid} cannot be read, left alone: {error}")
+        self.problems.append(
+            SyncProblem.of(
+                SyncKind.UNREADABLE_SCHEDULE,
+                f"cannot be read, left alone: {error}",
+                uid=owner[0] if owner else None,
+                recurrence_id=slot_recurrence_id(owner[1]) if owner else None,
+                schedule_id=sid,
+            )
+        )
         if owner is not None:
             self.held[owner[0]] = f"WeCom schedule {sid} cannot be read: {error}"
             self.groups.get(owner[0], {}).pop(owner[1], None)

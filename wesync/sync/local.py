@@ -11,6 +11,11 @@ sooner, with any other change of the event). A file that does not parse is
 reported by path and its event is held (left alone, never counted as
 deleted); so are UIDs found in two files.
 
+What the translator reports about a file is a fact about its content: the
+scan hands it on per file (`LocalScan.event_problems`) for the status database
+to keep until the file changes or goes, and adds it to the run's problems only
+when the file is new or changed, so a log does not repeat it every day.
+
 Only what planning needs is kept per item: digests, summary, and for events
 the status does not know yet the (summary, start, end) of each slot, which
 pairing uses. The bytes are kept for at most `KEEP_LOADED` changed items; the
@@ -30,6 +35,8 @@ from typing import TYPE_CHECKING
 
 from wesync.errors import DuplicateUidError, ItemNotFound, StorageError
 from wesync.storage.base import LocalStorage
+from wesync.storage.singlefile import SingleFileStorage
+from wesync.sync.problems import SyncKind, SyncProblem
 from wesync.sync.slots import is_retired
 from wesync.sync.status import StatusItem
 from wesync.translate.canonical import EventTranslation, SlotKey
@@ -127,11 +134,29 @@ class LocalScan:
     items: dict[str, LocalItem] = field(default_factory=dict)
     #: uid -> why it is left alone this run
     held: dict[str, str] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
+    problems: list[SyncProblem] = field(default_factory=list)
+    #: href -> the translator's problems, for every file read this run (empty: none)
+    event_problems: dict[str, tuple[SyncProblem, ...]] = field(default_factory=dict)
+    #: every href listed, so the status can drop what it keeps of files now gone
+    hrefs: set[str] = field(default_factory=set)
     listed: int = 0  #: hrefs the storage listed (0 with a non-empty status is suspicious)
     parsed: int = 0  #: files read and translated this run
     #: expanded, unchanged items whose stored digests equal today's translation
     confirmed: list[str] = field(default_factory=list)
+
+
+def item_path(storage: LocalStorage, where: str, href: str) -> str:
+    """The file an item lives in: a vdir's file, or the single .ics file itself."""
+    return where if isinstance(storage, SingleFileStorage) else f"{where}/{href}"
+
+
+def translation_problems(item: LocalItem, path: str) -> tuple[SyncProblem, ...]:
+    """What the translator said about an item read this run, as records."""
+    if item.translation is None:
+        return ()
+    return tuple(
+        SyncProblem.from_translation(p, path=path, uid=item.uid) for p in item.translation.problems
+    )
 
 
 def translate(
@@ -194,7 +219,9 @@ def scan_local(
     options: TranslateOptions,
     now: int,
     where: str,
+    reread: bool = False,
 ) -> LocalScan:
+    """`reread`: read every file, even unchanged ones (to learn their problems)."""
     scan = LocalScan()
     day = window_day(now)
     by_href = {item.href: item for item in status.values() if item.href}
@@ -202,9 +229,11 @@ def scan_local(
     loaded = 0
     for href, etag in storage.list():
         scan.listed += 1
+        scan.hrefs.add(href)
         known = by_href.get(href)
         same = known is not None and known.local_etag == etag and known.pending is None
-        if same and known is not None and (not known.expanded or known.expand_day == day):
+        fresh = known is not None and (not known.expanded or known.expand_day == day)
+        if same and fresh and not reread and known is not None:
             item = LocalItem(
                 uid=known.uid,
                 href=href,
@@ -214,12 +243,14 @@ def scan_local(
                 expanded=known.expanded,
             )
         else:
+            path = item_path(storage, where, href)
             try:
                 data, read_etag = storage.get(href)
             except ItemNotFound:
                 continue  # deleted while we listed: next run sees it gone
             except StorageError as exc:
-                _hold(scan, known, f"{where}/{href}: cannot read: {exc}")
+                scan.event_problems[href] = ()
+                _hold(scan, known, SyncKind.UNREADABLE_FILE, f"cannot read: {_bare(exc)}", path)
                 continue
             try:
                 item = translate(
@@ -231,15 +262,17 @@ def scan_local(
                     where=f"{where}/{href}",
                 )
             except StorageError as exc:
-                _hold(scan, known, f"not synced: {exc}")
+                scan.event_problems[href] = ()
+                _hold(scan, known, SyncKind.UNPARSABLE, f"not synced: {_bare(exc)}", path)
                 continue
             scan.parsed += 1
             assert item.translation is not None
+            found = translation_problems(item, path)
+            scan.event_problems[href] = found
             if known is None or known.local_etag != etag:
                 # said once, when the file is new or changed (expanded series are
                 # translated again every day and would repeat themselves)
-                for problem in item.translation.problems:
-                    scan.problems.append(f"{where}/{href}: {problem.message}")
+                scan.problems.extend(found)
             unchanged = (
                 same
                 and known is not None
@@ -263,13 +296,29 @@ def scan_local(
     for uid, names in hrefs.items():
         if len(names) > 1:
             err = DuplicateUidError(uid, [f"{where}/{n}" for n in sorted(names)])
-            scan.problems.append(f"not synced: {err}")
+            for name in sorted(names):
+                scan.problems.append(
+                    SyncProblem.of(
+                        SyncKind.DUPLICATE_UID,
+                        f"not synced: {err}",
+                        path=item_path(storage, where, name),
+                        uid=uid,
+                    )
+                )
             scan.held[uid] = "UID in more than one file"
             scan.items.pop(uid, None)
     for problem in getattr(storage, "problems", ()):
-        scan.problems.append(f"not synced: {problem}")
         if isinstance(problem, DuplicateUidError):
+            scan.problems.append(
+                SyncProblem.of(
+                    SyncKind.DUPLICATE_UID, f"not synced: {problem}", path=where, uid=problem.uid
+                )
+            )
             scan.held[problem.uid] = "UID used twice in the file"
+        else:
+            scan.problems.append(
+                SyncProblem.of(SyncKind.NO_UID, f"not synced: {_bare(problem)}", path=where)
+            )
     return scan
 
 
@@ -281,7 +330,22 @@ def _stored_digests(known: StatusItem, now: int) -> dict[SlotKey, str]:
     }
 
 
-def _hold(scan: LocalScan, known: StatusItem | None, message: str) -> None:
-    scan.problems.append(message)
+def _hold(
+    scan: LocalScan,
+    known: StatusItem | None,
+    kind: SyncKind,
+    message: str,
+    path: str,
+) -> None:
+    # the UID is known only from the status: the file itself did not give one
+    uid = known.uid if known is not None else None
+    scan.problems.append(SyncProblem.of(kind, message, path=path, uid=uid))
     if known is not None:
         scan.held[known.uid] = "file cannot be read or parsed"
+
+
+def _bare(exc: StorageError) -> str:
+    """The error's message without the path it starts with (the record has the path)."""
+    text = str(exc)
+    prefix = f"{exc.path}: " if exc.path else ""
+    return text[len(prefix) :] if prefix and text.startswith(prefix) else text

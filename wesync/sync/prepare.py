@@ -15,6 +15,7 @@ from wesync.sync.listing import RemoteScan, remote_slot
 from wesync.sync.local import LocalScan
 from wesync.sync.plan import ItemStatus, LocalState, RemoteState
 from wesync.sync.plan import slots_digest as _slots_digest
+from wesync.sync.problems import SyncKind, SyncProblem, slot_recurrence_id
 from wesync.sync.slots import is_retired, live, match_key
 from wesync.sync.status import Intent, StatusDB, StatusItem
 from wesync.wecom.models import Schedule
@@ -40,7 +41,7 @@ class LateWrite:
 
 def reconcile_intents(
     db: StatusDB, remote: RemoteScan, *, now: float
-) -> tuple[list[str], list[LateWrite]]:
+) -> tuple[list[SyncProblem], list[LateWrite]]:
     """Settle the writes a killed run announced but never confirmed.
 
     An add that is not in the listing is redone by this run's plan, but its request
@@ -49,7 +50,7 @@ def reconcile_intents(
     is returned as a late write for the caller to remove: it would otherwise become
     a second copy of the event.
     """
-    messages: list[str] = []
+    messages: list[SyncProblem] = []
     late: list[LateWrite] = []
     intents = db.intents()
     if not intents:
@@ -73,8 +74,13 @@ def reconcile_intents(
                     schedule, ldigest=None
                 )
                 messages.append(
-                    f"{intent.uid}: adopted schedule {schedule.schedule_id} "
-                    "created by an interrupted run"
+                    SyncProblem.of(
+                        SyncKind.INTERRUPTED_WRITE,
+                        "adopted this schedule, created by an interrupted run",
+                        uid=intent.uid,
+                        recurrence_id=slot_recurrence_id(intent.slot),
+                        schedule_id=schedule.schedule_id,
+                    )
                 )
             elif intent.op == "delete" and intent.schedule_id not in remote.live_ids:
                 db.map_slot(intent.uid, intent.slot, None)

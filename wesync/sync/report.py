@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wesync.sync.actions import Plan
+from wesync.sync.problems import Kind, SyncKind, SyncProblem
 
 #: the counters `wesync sync --json` prints, in CONTRACT.md's order
 COUNTERS = (
@@ -34,8 +35,8 @@ class PairReport:
     deleted_remote: int = 0
     conflicts: int = 0
     skipped: int = 0
-    #: one line per thing the user should know: unparsable files, losses, item errors
-    problems: list[str] = field(default_factory=list)
+    #: everything the user should know: unparsable files, losses, item errors
+    problems: list[SyncProblem] = field(default_factory=list)
     plan: Plan | None = None
     dry_run: bool = False
     #: True when the pair was refused for safety (--force overrides)
@@ -50,12 +51,34 @@ class PairReport:
         if self.error is None:
             self.error = message
 
-    def item_error(self, message: str) -> None:
+    def problem(
+        self,
+        kind: Kind,
+        message: str,
+        *,
+        path: str | None = None,
+        uid: str | None = None,
+        recurrence_id: int | None = None,
+        schedule_id: str | None = None,
+    ) -> SyncProblem:
+        """Add one problem (see SyncProblem.of); returned for the caller's own use."""
+        record = SyncProblem.of(
+            kind,
+            message,
+            path=path,
+            uid=uid,
+            recurrence_id=recurrence_id,
+            schedule_id=schedule_id,
+        )
+        self.problems.append(record)
+        return record
+
+    def item_error(self, message: str, *, path: str | None = None, uid: str | None = None) -> None:
         """One item failed; the run goes on, but the pair is not ok."""
-        self.problems.append(message)
+        record = self.problem(SyncKind.ITEM_ERROR, message, path=path, uid=uid)
         self.ok = False
         if self.error is None:
-            self.error = message
+            self.error = str(record)
         elif not self.error.endswith("more item errors)"):
             self.error = f"{self.error} (and more item errors)"
 
@@ -63,10 +86,13 @@ class PairReport:
     def writes(self) -> int:
         return sum(getattr(self, c) for c in COUNTERS[:6])
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, problems: bool = True) -> dict[str, Any]:
+        """CONTRACT.md's keys, then `problems` (all of them, in the order they arose)."""
         out: dict[str, Any] = {"name": self.name, "ok": self.ok, "error": self.error}
         for counter in COUNTERS:
             out[counter] = getattr(self, counter)
+        if problems:
+            out["problems"] = [p.to_json() for p in self.problems]
         return out
 
     def summary(self) -> str:

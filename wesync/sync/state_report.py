@@ -8,12 +8,14 @@ from typing import Any
 
 from wesync.config import PairConfig
 from wesync.errors import StatusError
+from wesync.sync.problems import SyncProblem, group_by_kind
 from wesync.sync.status import StatusDB, status_path
 
 
 def pair_status(pair: PairConfig, state_dir: Path) -> dict[str, Any]:
     """name, last_sync (ISO 8601 or None), result, error, events, schedules,
-    conflicts (in the last sync), pending (writes a killed run left to finish)."""
+    conflicts (in the last sync), pending (writes a killed run left to finish),
+    problems (kind -> problem objects: see `known_problems`)."""
     row: dict[str, Any] = {
         "name": pair.name,
         "last_sync": None,
@@ -24,6 +26,7 @@ def pair_status(pair: PairConfig, state_dir: Path) -> dict[str, Any]:
         "conflicts": 0,
         "pending": 0,
         "note": None,
+        "problems": {},
     }
     path = status_path(state_dir, pair.name)
     if not path.exists():
@@ -44,8 +47,25 @@ def pair_status(pair: PairConfig, state_dir: Path) -> dict[str, Any]:
             row["events"] = sum(1 for i in items.values() if i.href)
             row["schedules"] = sum(len(i.schedule_ids()) for i in items.values())
             row["pending"] = sum(1 for i in items.values() if i.pending) + len(db.intents())
+            row["problems"] = {
+                kind: [p.to_json() for p in found]
+                for kind, found in group_by_kind(known_problems(db)).items()
+            }
     except StatusError as exc:
         row["error"] = str(exc)
     if row["pending"]:
         row["note"] = f"{row['pending']} interrupted writes; the next sync finishes them"
     return row
+
+
+def known_problems(db: StatusDB) -> list[SyncProblem]:
+    """What is true now: each file's translation problems, whichever run found
+    them (a file is translated again only when it changes), and the last run's
+    other problems (files that do not parse, unreadable schedules, failed writes)."""
+    last = db.get_json("last_problems")
+    run = (
+        [SyncProblem.from_json(p) for p in last if isinstance(p, dict)]
+        if isinstance(last, list)
+        else []
+    )
+    return db.file_problems() + run

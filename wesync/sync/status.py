@@ -15,7 +15,11 @@ One SQLite file per pair, ``<state_dir>/<pair>.sqlite`` (directory 0700, file
 - ``intents``: a remote write about to happen, committed before the call, so a
   run killed mid-call can tell on restart whether the write landed.
 - ``conflicts``: a log of conflicts and how the policy resolved them.
-- ``meta``: schema version, last sync time/result/error/counts, last full fetch.
+- ``problems``: what the translator said about each file (by href), kept until
+  the file is read again (changed) or goes, so ``wesync status`` shows it on
+  every run after the one that said it.
+- ``meta``: schema version, last sync time/result/error/counts, the last run's
+  other problems (``last_problems``), last full fetch.
 
 The DDL is idempotent, so opening an existing file is safe.
 """
@@ -33,6 +37,7 @@ from pathlib import Path
 
 from wesync.errors import StatusError
 from wesync.sync.actions import Side
+from wesync.sync.problems import SyncProblem
 
 SCHEMA_VERSION = 2
 
@@ -69,6 +74,16 @@ CREATE TABLE IF NOT EXISTS intents (
     end_time INTEGER,
     created REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS problems (
+    href TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    message TEXT NOT NULL,
+    path TEXT,
+    uid TEXT,
+    recurrence_id TEXT,
+    schedule_id TEXT
+);
+CREATE INDEX IF NOT EXISTS problems_href ON problems(href);
 CREATE TABLE IF NOT EXISTS conflicts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     uid TEXT NOT NULL,
@@ -368,6 +383,45 @@ class StatusDB:
                 " FROM intents ORDER BY id"
             )
         ]
+
+    # -- problems -----------------------------------------------------------
+
+    def set_file_problems(self, problems: Mapping[str, Iterable[SyncProblem]]) -> None:
+        """href -> what the translator said about that file now (replacing the old)."""
+        for href, found in problems.items():
+            self._write("DELETE FROM problems WHERE href=?", (href,))
+            for p in found:
+                self._write(
+                    "INSERT INTO problems(href, kind, message, path, uid, recurrence_id,"
+                    " schedule_id) VALUES(?,?,?,?,?,?,?)",
+                    (href, p.kind, p.message, p.path, p.uid, p.recurrence_id, p.schedule_id),
+                )
+
+    def keep_file_problems(self, hrefs: set[str]) -> None:
+        """Forget the problems of files that are no longer there."""
+        held = [r[0] for r in self._db.execute("SELECT DISTINCT href FROM problems")]
+        for href in held:
+            if href not in hrefs:
+                self._write("DELETE FROM problems WHERE href=?", (href,))
+
+    def file_problems(self) -> list[SyncProblem]:
+        if not self._has_table("problems"):
+            return []  # a read-only look at a database from before the table
+        return [
+            SyncProblem(
+                kind=r[0], message=r[1], path=r[2], uid=r[3], recurrence_id=r[4], schedule_id=r[5]
+            )
+            for r in self._db.execute(
+                "SELECT kind, message, path, uid, recurrence_id, schedule_id FROM problems"
+                " ORDER BY rowid"
+            )
+        ]
+
+    def _has_table(self, name: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)
+        ).fetchone()
+        return row is not None
 
     # -- conflicts and meta -------------------------------------------------
 

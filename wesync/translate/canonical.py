@@ -146,6 +146,8 @@ class ProblemKind(enum.Enum):
 class Problem:
     kind: ProblemKind
     message: str  #: names the property and value, e.g. "RRULE BYSETPOS=-1"
+    #: the original start (epoch) of the override it is about; None: the event as a whole
+    recurrence_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

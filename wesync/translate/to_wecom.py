@@ -71,9 +71,11 @@ class Reader:
         self.options = options
         self.zones = ZoneResolver(item.calendar, options.default_timezone)
         self.problems: list[Problem] = []
+        #: the override being read (its RECURRENCE-ID instant), so its problems name it
+        self.recurrence_id: int | None = None
 
     def problem(self, kind: ProblemKind, message: str) -> None:
-        p = Problem(kind=kind, message=message)
+        p = Problem(kind=kind, message=message, recurrence_id=self.recurrence_id)
         if p not in self.problems:
             self.problems.append(p)
 
@@ -217,12 +219,22 @@ def _override_draft(
     reader: Reader, event: icalendar.Event, master_times: Times | None
 ) -> tuple[int, ScheduleDraft | None]:
     """(RECURRENCE-ID instant, draft or None when cancelled)."""
+    try:
+        return _read_override(reader, event, master_times)
+    finally:
+        reader.recurrence_id = None
+
+
+def _read_override(
+    reader: Reader, event: icalendar.Event, master_times: Times | None
+) -> tuple[int, ScheduleDraft | None]:
     rid_prop = event["RECURRENCE-ID"]
     if master_times is not None:
         rid = reader.occurrence(rid_prop, "RECURRENCE-ID", master_times)
     else:
         v = reader.value(rid_prop, "RECURRENCE-ID")
         rid = epoch(v) if isinstance(v, datetime) else all_day_start(v)
+    reader.recurrence_id = rid
     if str(rid_prop.params.get("RANGE", "")).upper() == "THISANDFUTURE":
         reader.problem(
             ProblemKind.UNSUPPORTED,
