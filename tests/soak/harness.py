@@ -17,6 +17,7 @@ process.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import random
@@ -29,19 +30,23 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import icalendar
 
 from tests.soak.model import (
+    BERLIN,
     CST,
     DAY,
     DOMAIN,
     HOUR,
+    TZ,
     USERS,
+    WEEK,
     Entity,
     Occurrence,
     Rule,
@@ -65,6 +70,29 @@ WRITE_PATHS = ("add", "update", "del", "add_attendees", "del_attendees")
 EPOCH0 = int(datetime(2027, 1, 4, tzinfo=CST).timestamp())
 REPO = Path(__file__).resolve().parents[2]
 POLICIES = ("keep-both", "wecom-wins", "local-wins")
+#: the expanded events' occurrences all lie this far inside wesync's rolling window
+#: (now - 1 day .. now + expand_window_days, 365 by default), so none is retired or
+#: beyond the window while a run lasts, and the oracle need not model the window
+EXPANDED_EARLIEST = 8 * DAY
+EXPANDED_LATEST = 330 * DAY
+
+
+def dst_changes(lo: int, hi: int, tz: str = BERLIN) -> list[int]:
+    """The instants in [lo, hi] where `tz` changes its UTC offset (hourly scan: the
+    zone's changes are on the hour)."""
+    zone = ZoneInfo(tz)
+    out = []
+    t = lo - lo % HOUR
+    offset = datetime.fromtimestamp(t, zone).utcoffset()
+    while t <= hi:
+        t += HOUR
+        now = datetime.fromtimestamp(t, zone).utcoffset()
+        if now != offset:
+            out.append(t)
+            offset = now
+    return out
+
+
 #: (kind, path, extra) faults the next sync may meet
 FAULTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("errcode -1", "get_by_calendar", {"kind": "errcode", "errcode": -1}),
@@ -310,6 +338,14 @@ class Soak:
         self.local = workdir / "none"
         self.config = workdir / "none.toml"
         self.cycle_no = 0
+        # the expanded events straddle one of these (the soak runs at the real time, and
+        # so does every sync: wesync's window is around now, not around EPOCH0)
+        began = int(time.time())
+        self.expanded_lo = max(EPOCH0, began + EXPANDED_EARLIEST)
+        self.expanded_hi = began + EXPANDED_LATEST
+        # margins: an event starts up to 5 weeks before its change, ends up to 9 weeks
+        # after it, and a master edit may move it by 2 days
+        self.transitions = dst_changes(self.expanded_lo + 6 * WEEK, self.expanded_hi - 11 * WEEK)
 
     def log(self, message: str) -> None:
         self.lines.append(f"[{self.cycle_no}] {message.strip()}")
@@ -367,6 +403,8 @@ class Soak:
         self.config.chmod(0o600)
         for _ in range(8):
             self._local_create()
+        # one expanded event always, so that even a short run edits its occurrences
+        self._local_create(expanded=True)
         for _ in range(4):
             self._remote_create()
         run = self.sync()
@@ -391,8 +429,33 @@ class Soak:
         for e in self.entities.values():
             e.dirty_local = e.dirty_remote = False
 
-    def _random_spec(self, key: int) -> Spec:
+    def _expanded_spec(self, key: int) -> Spec | None:
+        """A weekly meeting in Berlin at a fixed wall time, straddling a daylight-saving
+        change: 1-5 weeks before it, 1-5 after, every occurrence inside the window."""
+        if not self.transitions:
+            return None
         rng = self.rng
+        zone = ZoneInfo(BERLIN)
+        change = datetime.fromtimestamp(rng.choice(self.transitions), zone)
+        day = (change - timedelta(weeks=rng.randint(1, 5))).date()
+        wall = datetime(day.year, day.month, day.day, rng.randrange(8, 19), 0, tzinfo=zone)
+        last = wall + timedelta(weeks=rng.randint(6, 10))
+        return Spec(
+            summary=self._summary(key),
+            start=int(wall.timestamp()),
+            duration=rng.choice((30, 60)) * 60,
+            description=rng.choice(("", "weekly sync")),
+            location=rng.choice(("", "Berlin, Raum 2")),
+            rule=Rule(freq="WEEKLY", interval=1, until=int(last.timestamp())),
+            tz=BERLIN,
+        )
+
+    def _random_spec(self, key: int, *, expanded_ok: bool = False) -> Spec:
+        rng = self.rng
+        if expanded_ok and rng.random() < 0.25:
+            spec = self._expanded_spec(key)
+            if spec is not None:
+                return spec
         day = EPOCH0 + rng.randrange(0, 300) * DAY
         if rng.random() < 0.15:
             return Spec(
@@ -443,9 +506,13 @@ class Soak:
 
     # --- user operations: local -------------------------------------------------------------
 
-    def _local_create(self) -> None:
+    def _local_create(self, *, expanded: bool = False) -> None:
         key = self._new_key()
-        entity = Entity(key=key, master=self._random_spec(key), dirty_local=True)
+        # only a file can hold a rule WeCom cannot (a WeCom client creates none)
+        spec = (self._expanded_spec(key) if expanded else None) or self._random_spec(
+            key, expanded_ok=True
+        )
+        entity = Entity(key=key, master=spec, dirty_local=True)
         self.entities[key] = entity
         _write_atomic(self.local / f"soak-{key}.ics", to_ics(f"soak-{key}@example.com", entity))
         self.figures.operations["local create"] += 1
@@ -501,12 +568,16 @@ class Soak:
                 responses=dict(m.responses),
             )
             return twin, "override add"
-        if choice < 0.7 and twin.overrides:
+        if (choice < 0.7 or entity.expanded) and twin.overrides:
             rid = rng.choice(sorted(twin.overrides))
             o = twin.overrides[rid]
             o.summary = self._summary(entity.key, "R")
             o.start = rid + rng.choice((0, 1, 3)) * HOUR
             return twin, "override edit"
+        if entity.expanded:
+            # its rule stays as made: it must keep straddling its daylight-saving change
+            # and stay inside the window (EXPANDED_LATEST)
+            return None
         if choice < 0.85 and not twin.overrides and not tm.exdates:
             tm.rule.interval = rng.choice([i for i in (1, 2, 3) if i != tm.rule.interval])
             tm.rule.until = tm.start + tm.rule.step * rng.randint(2, 8)
@@ -582,6 +653,151 @@ class Soak:
         self.entities[key] = Entity(key=key, master=single, dirty_remote=True)
         return True
 
+    # --- expanded events: WeCom's users change one occurrence at a time ------------------
+
+    def _occurrence_schedule(
+        self, entity: Entity, rid: int, index: dict[str, list[dict[str, Any]]]
+    ) -> dict[str, Any] | None:
+        """WeCom's single schedule of the occurrence originally at `rid`."""
+        override = entity.overrides.get(rid)
+        if override is not None:
+            hits = index.get(override.summary, [])
+        else:
+            hits = [s for s in index.get(entity.master.summary, []) if s["start_time"] == rid]
+        return hits[0] if hits else None
+
+    def _occurrence_edit(self, entity: Entity, rid: int, part: str = "R") -> Spec:
+        """A user's new version of one occurrence (a new summary, maybe moved)."""
+        base = entity.overrides.get(rid) or entity.master
+        return Spec(
+            summary=self._summary(entity.key, part),
+            start=rid + self.rng.choice((0, 0, 1, 2)) * HOUR,
+            duration=base.duration,
+            description=self.rng.choice((base.description, "only this one")),
+            location=base.location,
+            attendees=base.attendees,
+            tz=entity.master.tz,
+        )
+
+    def _remote_occurrence_write(
+        self, entity: Entity, rid: int, new: Spec | None, index: dict[str, list[dict[str, Any]]]
+    ) -> str | None:
+        """Edit (`new`) or delete/cancel (None) WeCom's schedule of one occurrence;
+        what was done, or None when WeCom has no such schedule."""
+        found = self._occurrence_schedule(entity, rid, index)
+        if found is None:
+            return None
+        sid = found["schedule_id"]
+        if new is not None:
+            self.api.ok(SCHEDULE + "update", {"schedule": {"schedule_id": sid, **to_schedule(new)}})
+            return "edit"
+        if self.rng.random() < 0.5:
+            self.api.ok(SCHEDULE + "del", {"schedule_id": sid})
+            return "delete"
+        # cancelled in the app: the schedule stays, with status 1
+        self.api.admin("POST", "admin_cancel", {"schedule_id": sid})
+        return "cancel"
+
+    def _remote_occurrence(self) -> None:
+        """A WeCom user edits, deletes or cancels one schedule of an expanded event."""
+        rng = self.rng
+        choices = [e for e in self.entities.values() if e.expanded and not e.dirty_local]
+        if not choices:
+            return
+        entity = rng.choice(choices)
+        free = entity.free_starts()
+        rids = free + sorted(entity.overrides)
+        if not rids:
+            return
+        rid = rng.choice(rids)
+        # keep some occurrences: an event with none left is not what this is about
+        edit = rng.random() < 0.6 or len(free) <= 2
+        new = self._occurrence_edit(entity, rid) if edit else None
+        done = self._remote_occurrence_write(entity, rid, new, self._remote_index())
+        if done is None:
+            return
+        before = entity.overrides.get(rid)
+        if new is None:
+            entity.master.exdates.add(rid)
+            entity.overrides.pop(rid, None)
+        else:
+            entity.overrides[rid] = new
+        entity.dirty_remote = True
+        self.figures.operations[f"remote occurrence {done}"] += 1
+        was = (before or entity.master).summary
+        self.log(
+            f"  remote occurrence {done}: {was!r} at {_when(rid)}"
+            + (f" -> {new.summary!r} {_shape(new)}" if new else "")
+        )
+
+    def _expanded_conflict(
+        self, local: dict[str, tuple[Path, str]], remote: dict[str, list[dict[str, Any]]]
+    ) -> None:
+        """One occurrence of an expanded event changed in the file and in WeCom before a
+        sync: the pair's policy decides that occurrence alone."""
+        rng = self.rng
+        clean = [e for e in self.entities.values() if e.expanded and not e.dirty]
+        if not clean:
+            return
+        target = rng.choice(clean)
+        found = local.get(target.master.summary)
+        free = target.free_starts()
+        if found is None or len(free) <= 2:
+            return
+        kinds = ["edit/edit", "edit/edit", "edit/delete", "exdate/edit", "exdate/delete"]
+        if self.policy != "keep-both":
+            # under keep-both the file's copy of the occurrence would share the master's
+            # summary, which the soak finds files by
+            kinds.append("master/edit")
+        kind = rng.choice(kinds)
+        rid = rng.choice(free if kind == "master/edit" else free + sorted(target.overrides))
+        if self._occurrence_schedule(target, rid, remote) is None:
+            return
+        mine = target.clone(target.key)
+        local_version: Spec | None = None
+        if kind == "master/edit":
+            mine.master.summary = self._summary(target.key)
+            mine.master.description = rng.choice(("", "new agenda"))
+        elif kind.startswith("exdate"):
+            mine.master.exdates.add(rid)
+            mine.overrides.pop(rid, None)
+        else:
+            local_version = self._occurrence_edit(target, rid)
+            mine.overrides[rid] = local_version
+        theirs = None if kind.endswith("delete") else self._occurrence_edit(target, rid)
+        _write_atomic(found[0], to_ics(found[1], mine))
+        self._remote_occurrence_write(target, rid, theirs, remote)
+        winner = mine.clone(target.key)
+        if kind == "master/edit":
+            assert theirs is not None
+            if self.policy == "wecom-wins":
+                winner.overrides[rid] = theirs
+        elif theirs is None:
+            pass  # a change beats a deletion; two deletions are one EXDATE
+        elif local_version is None:
+            winner.master.exdates.discard(rid)
+            winner.overrides[rid] = theirs
+        elif self.policy != "local-wins":
+            winner.overrides[rid] = theirs
+            if self.policy == "keep-both":
+                # the file's version of the occurrence, saved as an event of its own
+                key = self._new_key()
+                single = copy.deepcopy(local_version)
+                single.tz = TZ
+                self.entities[key] = Entity(
+                    key=key, master=single, dirty_local=True, dirty_remote=True
+                )
+        winner.dirty_local = winner.dirty_remote = True
+        self.entities[target.key] = winner
+        local.pop(target.master.summary, None)
+        remote.pop(target.master.summary, None)
+        self.figures.operations[f"conflict occurrence {kind}"] += 1
+        self.log(
+            f"  conflict occurrence {kind}: {target.master.summary!r} at {_when(rid)} -> "
+            f"local {(local_version or mine.master).summary!r}, "
+            f"WeCom {theirs.summary if theirs else None!r}"
+        )
+
     def _respond(self, entity: Entity, index: dict[str, list[dict[str, Any]]]) -> bool:
         found = index.get(entity.master.summary)
         # only one-off events: wesync re-creates a series whose rule changes (WeCom cannot
@@ -627,6 +843,9 @@ class Soak:
             for e in self.entities.values()
             if not (e.dirty_remote if side == "local" else e.dirty_local)
             and (not series_only or e.master.rule is not None)
+            # WeCom has no series of an expanded event to edit, answer or delete as a
+            # whole: its users change one occurrence at a time (_remote_occurrence)
+            and not (side == "remote" and e.expanded)
         ]
         return self.rng.choice(choices) if choices else None
 
@@ -657,6 +876,9 @@ class Soak:
             del self.entities[target.key]
             self.figures.operations[f"{side} delete"] += 1
             self.log(f"  {side} delete: {target.master.summary!r}")
+            return
+        if side == "remote" and roll < delete_p + 0.2:
+            self._remote_occurrence()
             return
         if roll < delete_p + 0.35:
             target = self._pick(side=side, series_only=True)
@@ -697,10 +919,13 @@ class Soak:
         rng = self.rng
         # no overrides (their summaries would be shared by both versions under keep-both)
         # and no answers (a keep-both copy is a new schedule, which has none)
+        if rng.random() < 0.5:
+            self._expanded_conflict(local, remote)
+            return
         clean = [
             e
             for e in self.entities.values()
-            if not e.dirty and not e.overrides and not e.master.responses
+            if not e.dirty and not e.overrides and not e.master.responses and not e.expanded
         ]
         if not clean:
             return
@@ -941,6 +1166,10 @@ class Soak:
                 for problem in self.checkpoint():
                     self.log(f"MISMATCH after cycle {self.cycle_no}: {problem}")
         return self.figures
+
+
+def _when(instant: int) -> str:
+    return datetime.fromtimestamp(instant, CST).strftime("%Y-%m-%d %H:%M")
 
 
 def _shape(spec: Spec) -> str:

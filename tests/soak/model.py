@@ -12,6 +12,13 @@ another WeCom client sends). Comparison with what the sides hold is by
 occurrence: every (summary, description, location, start, end, all-day,
 attendees) instance, so a duplicate, a lost event, a wrong rule or a lost
 exclusion all show as a difference.
+
+An entity written in Europe/Berlin (`Spec.tz`) is a weekly series at a fixed
+wall time across a daylight-saving change: WeCom's fixed offsets cannot hold
+it, so wesync expands it into one single schedule per occurrence. Its
+occurrences are computed here with zoneinfo (wall time stepped a week at a
+time), not with wesync's rule code, and WeCom's single schedules are compared
+as those occurrences.
 """
 
 from __future__ import annotations
@@ -21,8 +28,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 TZ = "Asia/Shanghai"
+#: the zone of the expanded events: daylight saving makes their offset change
+BERLIN = "Europe/Berlin"
 CST = timezone(timedelta(hours=8))
 DAY = 86400
 WEEK = 7 * DAY
@@ -62,12 +72,24 @@ class Spec:
     attendees: tuple[str, ...] = ()
     #: userid -> response_status, as answered in WeCom
     responses: dict[str, int] = field(default_factory=dict)
+    #: the zone the file writes it in; anything but TZ makes the event expanded
+    tz: str = TZ
 
     def starts(self) -> list[int]:
         """Every start of the rule, exclusions ignored."""
         if self.rule is None:
             return [self.start]
-        return list(range(self.start, self.rule.until + 1, self.rule.step))
+        if self.tz == TZ:
+            return list(range(self.start, self.rule.until + 1, self.rule.step))
+        # a fixed wall time: aware datetime arithmetic keeps the wall clock, and
+        # each occurrence takes that day's UTC offset
+        zone = ZoneInfo(self.tz)
+        first = datetime.fromtimestamp(self.start, zone)
+        step = timedelta(days=self.rule.step // DAY)
+        out: list[int] = []
+        while (t := int((first + len(out) * step).timestamp())) <= self.rule.until:
+            out.append(t)
+        return out
 
 
 @dataclass
@@ -82,6 +104,11 @@ class Entity:
     @property
     def dirty(self) -> bool:
         return self.dirty_local or self.dirty_remote
+
+    @property
+    def expanded(self) -> bool:
+        """WeCom holds it as one single schedule per occurrence."""
+        return self.master.tz != TZ
 
     def free_starts(self) -> list[int]:
         """Occurrences neither excluded nor overridden (for new exclusions/overrides)."""
@@ -130,8 +157,9 @@ def expected(entities: dict[int, Entity]) -> Counter[Occurrence]:
 # --- iCalendar, as an editor writes it ----------------------------------------------
 
 
-def _local(instant: int) -> str:
-    return datetime.fromtimestamp(instant, CST).strftime("%Y%m%dT%H%M%S")
+def _local(instant: int, tz: str = TZ) -> str:
+    zone = CST if tz == TZ else ZoneInfo(tz)
+    return datetime.fromtimestamp(instant, zone).strftime("%Y%m%dT%H%M%S")
 
 
 def _date(instant: int) -> str:
@@ -146,7 +174,7 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
-def _vevent(uid: str, spec: Spec, *, recurrence_id: int | None = None) -> list[str]:
+def _vevent(uid: str, spec: Spec, *, recurrence_id: int | None = None, tz: str = TZ) -> list[str]:
     lines = ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20261101T000000Z"]
     lines.append(f"SUMMARY:{_escape(spec.summary)}")
     if spec.description:
@@ -157,15 +185,15 @@ def _vevent(uid: str, spec: Spec, *, recurrence_id: int | None = None) -> list[s
         lines.append(f"DTSTART;VALUE=DATE:{_date(spec.start)}")
         lines.append(f"DTEND;VALUE=DATE:{_date(spec.start + spec.duration)}")
     else:
-        lines.append(f"DTSTART;TZID={TZ}:{_local(spec.start)}")
-        lines.append(f"DTEND;TZID={TZ}:{_local(spec.start + spec.duration)}")
+        lines.append(f"DTSTART;TZID={tz}:{_local(spec.start, tz)}")
+        lines.append(f"DTEND;TZID={tz}:{_local(spec.start + spec.duration, tz)}")
     if recurrence_id is not None:
-        lines.append(f"RECURRENCE-ID;TZID={TZ}:{_local(recurrence_id)}")
+        lines.append(f"RECURRENCE-ID;TZID={tz}:{_local(recurrence_id, tz)}")
     if spec.rule is not None:
         r = spec.rule
         lines.append(f"RRULE:FREQ={r.freq};INTERVAL={r.interval};UNTIL={_utc(r.until)}")
     for x in sorted(spec.exdates):
-        lines.append(f"EXDATE;TZID={TZ}:{_local(x)}")
+        lines.append(f"EXDATE;TZID={tz}:{_local(x, tz)}")
     for user in spec.attendees:
         status = spec.responses.get(user)
         part = f";PARTSTAT={PARTSTAT[status]}" if status in PARTSTAT else ""
@@ -176,9 +204,11 @@ def _vevent(uid: str, spec: Spec, *, recurrence_id: int | None = None) -> list[s
 
 def to_ics(uid: str, entity: Entity) -> bytes:
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//wesync soak//EN"]
-    lines += _vevent(uid, entity.master)
+    # one zone for the whole event, as an editor writes it
+    tz = entity.master.tz
+    lines += _vevent(uid, entity.master, tz=tz)
     for rid, override in sorted(entity.overrides.items()):
-        lines += _vevent(uid, override, recurrence_id=rid)
+        lines += _vevent(uid, override, recurrence_id=rid, tz=tz)
     lines.append("END:VCALENDAR")
     return ("\r\n".join(lines) + "\r\n").encode()
 
