@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.soak.harness import Soak
-from tests.soak.model import to_schedule
+from tests.soak.model import BERLIN, to_schedule
 
 
 def _soak(server: Any, tmp_path: Path, *, cycles: int, seed: int, policy: str) -> None:
@@ -66,3 +68,37 @@ def test_long_soak(emulator_server: Any, tmp_path: Path, policy: str) -> None:
     seed = int(os.environ.get("WESYNC_SOAK_SEED", "7"))
     cycles = int(os.environ.get("WESYNC_SOAK_CYCLES", "500"))
     _soak(emulator_server, tmp_path, cycles=cycles, seed=seed, policy=policy)
+
+
+def test_the_check_sees_expanded_occurrences(emulator_server: Any, tmp_path: Path) -> None:
+    """An expanded event is compared occurrence by occurrence: WeCom holds one single
+    schedule per occurrence of the oracle's (on both sides of the daylight-saving
+    change), and one edited behind the oracle's back is a finding."""
+    soak = Soak(emulator_server.url, tmp_path, seed=5)
+    try:
+        soak.start()
+        assert soak.compare() == []
+        entity = next(e for e in soak.entities.values() if e.expanded)
+        starts = entity.master.starts()
+        zone = ZoneInfo(BERLIN)
+        # the oracle's own reading: one wall time, two UTC offsets
+        assert len({datetime.fromtimestamp(t, zone).strftime("%H:%M") for t in starts}) == 1
+        assert len({datetime.fromtimestamp(t, zone).utcoffset() for t in starts}) == 2
+        mine = [s for s in soak.api.schedules(soak.cal_id) if s["summary"] == entity.master.summary]
+        assert sorted(s["start_time"] for s in mine) == starts
+        assert all(not s["reminders"].get("is_repeat") for s in mine)
+        victim = mine[len(mine) // 2]
+        soak.api.ok(
+            "/cgi-bin/oa/schedule/update",
+            {
+                "schedule": {
+                    **{k: victim[k] for k in ("schedule_id", "start_time", "end_time")},
+                    "summary": "behind its back",
+                }
+            },
+        )
+        problems = soak.compare()
+    finally:
+        soak.close()
+    assert any("'behind its back'" in p and "in WeCom only" in p for p in problems), problems
+    assert any(entity.master.summary in p and "in the oracle only" in p for p in problems)
