@@ -568,12 +568,18 @@ class Soak:
                 responses=dict(m.responses),
             )
             return twin, "override add"
-        if (choice < 0.7 or entity.expanded) and twin.overrides:
+        if choice < 0.7 and twin.overrides:
             rid = rng.choice(sorted(twin.overrides))
             o = twin.overrides[rid]
             o.summary = self._summary(entity.key, "R")
             o.start = rid + rng.choice((0, 1, 3)) * HOUR
             return twin, "override edit"
+        if entity.expanded and twin.overrides:
+            # the occurrence back to the series' own version (an override deleted in
+            # the editor), whichever side made it
+            rid = rng.choice(sorted(twin.overrides))
+            del twin.overrides[rid]
+            return twin, "override drop"
         if entity.expanded:
             # its rule stays as made: it must keep straddling its daylight-saving change
             # and stay inside the window (EXPANDED_LATEST)
@@ -672,7 +678,7 @@ class Soak:
         return Spec(
             summary=self._summary(entity.key, part),
             start=rid + self.rng.choice((0, 0, 1, 2)) * HOUR,
-            duration=base.duration,
+            duration=self.rng.choice((base.duration, base.duration, 45 * 60)),
             description=self.rng.choice((base.description, "only this one")),
             location=base.location,
             attendees=base.attendees,
