@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import icalendar
+from dateutil.rrule import rrulestr
 
 from tests.soak.model import (
     BERLIN,
@@ -1147,7 +1148,34 @@ class Soak:
             for line in _diff("the oracle", want, "the files", local_occ, _fmt)
         ]
         problems += self._compare_responses(partstats, responses)
+        problems += self._compare_expanded()
         return problems
+
+    def _compare_expanded(self) -> list[str]:
+        """The expanded events' files read without wesync (icalendar + dateutil over
+        RRULE, EXDATE and the overrides) against the oracle: the rule and its
+        exceptions as written, not only what wesync's translator makes of them."""
+        want: Counter[tuple[str, int, int]] = Counter(
+            (o[0], o[3], o[4])
+            for e in self.entities.values()
+            if e.expanded
+            for o in e.occurrences()
+        )
+        got: Counter[tuple[str, int, int]] = Counter()
+        for path in sorted(self.local.glob("*.ics")):
+            try:
+                cal = icalendar.Calendar.from_ical(path.read_bytes())
+            except ValueError:
+                continue  # compare() has said so
+            got.update(_rfc_occurrences(cal))
+
+        def show(o: tuple[str, int, int]) -> str:
+            return f"{o[0]!r} at {_when(o[1])} ({(o[2] - o[1]) // 60} min)"
+
+        return [
+            f"expanded, oracle vs files read by RFC 5545: {line}"
+            for line in _diff("the oracle", want, "the files", got, show)
+        ]
 
     def _compare_responses(
         self, partstats: dict[str, dict[str, str]], responses: dict[str, dict[str, int]]
@@ -1178,6 +1206,39 @@ class Soak:
                 for problem in self.checkpoint():
                     self.log(f"MISMATCH after cycle {self.cycle_no}: {problem}")
         return self.figures
+
+
+def _rfc_occurrences(cal: icalendar.Calendar) -> list[tuple[str, int, int]]:
+    """(summary, start, end) of every occurrence of an expanded event's file (a
+    Berlin master with an RRULE); nothing for any other file."""
+    events: list[Any] = list(cal.walk("VEVENT"))
+    master = next((e for e in events if "RECURRENCE-ID" not in e), None)
+    if master is None or "RRULE" not in master:
+        return []
+    start: Any = master["DTSTART"].dt
+    if str(getattr(start, "tzinfo", None)) != BERLIN:
+        return []
+    duration = _ts(master["DTEND"]) - _ts(master["DTSTART"])
+    rule: Any = rrulestr(master["RRULE"].to_ical().decode(), dtstart=start)
+    excluded = {int(v.dt.timestamp()) for prop in _props(master, "EXDATE") for v in prop.dts}
+    out: dict[int, tuple[str, int, int]] = {}
+    for dt in rule:  # finite: every soak series has an UNTIL
+        t = int(dt.timestamp())
+        if t not in excluded:
+            out[t] = (str(master.get("SUMMARY", "")), t, t + duration)
+    for ev in events:
+        if "RECURRENCE-ID" not in ev:
+            continue
+        rid = _ts(ev["RECURRENCE-ID"])
+        out.pop(rid, None)
+        if str(ev.get("STATUS", "")).upper() != "CANCELLED":
+            out[rid] = (str(ev.get("SUMMARY", "")), _ts(ev["DTSTART"]), _ts(ev["DTEND"]))
+    return list(out.values())
+
+
+def _ts(prop: Any) -> int:
+    """A date-time property's instant (every one the soak writes or reads has a zone)."""
+    return int(prop.dt.timestamp())
 
 
 def _when(instant: int) -> str:

@@ -98,7 +98,16 @@ def test_the_check_sees_expanded_occurrences(emulator_server: Any, tmp_path: Pat
             },
         )
         problems = soak.compare()
+        # and the file, read without wesync: an occurrence excluded behind its back
+        mark = entity.master.summary.encode()
+        path = next(p for p in soak.local.glob("*.ics") if mark in p.read_bytes())
+        text = path.read_bytes()
+        rid = datetime.fromtimestamp(starts[1], zone).strftime("%Y%m%dT%H%M%S")
+        exdate = f"EXDATE;TZID=Europe/Berlin:{rid}\r\nEND:VEVENT".encode()
+        path.write_bytes(text.replace(b"END:VEVENT", exdate, 1))
+        rfc = soak._compare_expanded()
     finally:
         soak.close()
+    assert len(rfc) == 1 and "in the oracle only" in rfc[0], rfc
     assert any("'behind its back'" in p and "in WeCom only" in p for p in problems), problems
     assert any(entity.master.summary in p and "in the oracle only" in p for p in problems)
