@@ -17,9 +17,9 @@ Choices (see the feature table in README.md):
   series', becomes an override (RECURRENCE-ID t), and a deleted S schedule an
   EXDATE at t. When the written RRULE would not give the series back from t
   (WeCom moved the series), DTSTART follows the series and t is left out.
-- Expanded occurrences (slot keys "X:...") are ignored: an event wesync had to
-  expand is one-way (local -> WeCom); remote edits of those single schedules
-  are not written back.
+- Expanded occurrences (slot keys "X:...") are ignored here: WeCom's edits of
+  those single schedules are written occurrence by occurrence by
+  `wesync.translate.expanded_edits.pull_occurrences`.
 - Times keep the existing DTSTART's TZID; a series is written in a zone where
   its RRULE means exactly WeCom's series (the event's zone, default_timezone,
   else the fixed-offset Etc/GMT-N of WeCom's `timezone`).
