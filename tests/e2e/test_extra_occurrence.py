@@ -19,9 +19,7 @@ UID = "series@example.com"
 #: Mondays 15:00 from 2027-01-04, eight of them
 SERIES = vevent(UID, "Series", "20270104T150000", "20270104T160000", rrule="FREQ=WEEKLY;COUNT=8")
 #: a Wednesday: not an occurrence of the Monday rule
-EXTRA = vevent(
-    UID, "Extra", "20270106T150000", "20270106T160000", recurrence_id="20270106T150000"
-)
+EXTRA = vevent(UID, "Extra", "20270106T150000", "20270106T160000", recurrence_id="20270106T150000")
 WEDNESDAY_15 = 1799218800  # 2027-01-06T15:00:00+08:00
 
 
