@@ -8,13 +8,22 @@ occurrence of the rule to EXDATE)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta, timezone
 
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from tests.translate import wecom_expand
+from tests.translate.conftest import PROPERTIES
 from tests.translate.helpers import item, vevent
+from tests.translate.test_properties import THREE_YEARS, Case, representable
+from tests.translate.test_properties import _rfc_instants as rfc_instants
 from wesync.translate.canonical import MASTER, ScheduleDraft, group_digest
 from wesync.translate.ics import ParsedItem, parse_item, serialize
 from wesync.translate.options import TranslateOptions
 from wesync.translate.remote import schedule_from_draft
+from wesync.translate.series import is_occurrence
 from wesync.translate.to_ical import schedules_to_item
 from wesync.translate.to_wecom import translate_event
 from wesync.wecom.models import Schedule
@@ -25,6 +34,7 @@ MONDAY_15 = 1799046000  # 2027-01-04T15:00:00+08:00
 DAY = 86400
 WEDNESDAY_15 = MONDAY_15 + 2 * DAY
 TZ = "TZID=Asia/Shanghai"
+ALL_DAY = timezone(timedelta(hours=8))  #: an all-day event's dates are read at +8
 
 
 def series(*extra: str, rule: str = "FREQ=WEEKLY;COUNT=8") -> str:
@@ -152,13 +162,92 @@ def test_times_wecom_cannot_hold_are_reported_never_sent() -> None:
     tr = translate_event(item(vevent(*birthday)), options=OPTIONS, now=NOW)
     assert tr.skipped and tr.slots == {}
     assert any("1970" in p.message and "the event" in p.message for p in tr.problems)
-    # an UNTIL past 2106 cannot be a repeat_until either
-    tr = translate_event(
-        item(series(rule="FREQ=YEARLY;UNTIL=22000101T000000Z")), options=OPTIONS, now=NOW
-    )
-    assert tr.expanded and all(0 < d.start_time < 2**32 for d in tr.slots.values())
     # an override WeCom cannot hold is left out, the rest is sent
     early = override("19691229T150000", "Too early")
     tr = translate_event(item(series(), early), options=OPTIONS, now=NOW)
     assert set(tr.slots) == {MASTER} and not tr.skipped
     assert any("override of 1969-12-29" in p.message for p in tr.problems)
+
+
+# --- a property: overrides on and off the rule ----------------------------------
+
+SHIFT = 15 * 60  #: overrides move, and off-rule RECURRENCE-IDs sit, on a 15-minute grid
+
+
+@dataclass(frozen=True)
+class Moved:
+    on_rule: bool
+    pick: int  #: which occurrence it is at, or next to
+    off_by: int  #: off the rule: grid steps (timed) or days (all-day) from it
+    moved_by: int  #: grid steps (timed) or days (all-day) the override moves
+    cancelled: bool
+
+
+moves = st.builds(
+    Moved,
+    on_rule=st.booleans(),
+    pick=st.integers(-1, 40),
+    off_by=st.integers(-300, 300).filter(bool),
+    moved_by=st.integers(-8, 8),
+    cancelled=st.integers(0, 4).map(lambda n: n == 0),
+)
+
+
+def _value(t: int, case: Case) -> str:
+    """A RECURRENCE-ID or DTSTART value for instant `t` (all-day: its date at +8)."""
+    if case.zone is None:
+        return f";VALUE=DATE:{datetime.fromtimestamp(t, ALL_DAY):%Y%m%d}"
+    return f":{datetime.fromtimestamp(t, UTC):%Y%m%dT%H%M%SZ}"
+
+
+@PROPERTIES
+@given(representable(), st.lists(moves, max_size=5))
+def test_overrides_on_and_off_the_rule_give_the_files_occurrences(
+    case: Case, moved: list[Moved]
+) -> None:
+    start = int(case.aware_start().timestamp())
+    horizon = start + THREE_YEARS
+    rule = rfc_instants(case, horizon + 30 * DAY)
+    assume(not case.off_rule() or len(rule) > 1)  # the rule has an instance of its own
+    on = set(rule)
+    step = DAY if case.zone is None else SHIFT
+    excluded = {rule[i] for i in case.exdate_picks if i < len(rule)}
+    overrides: dict[int, tuple[int, bool]] = {}  # rid -> (start, cancelled)
+    for m in moved:
+        at = rule[max(0, min(m.pick, len(rule) - 1))] if m.pick >= 0 else start
+        rid = at if m.on_rule else at + m.off_by * step
+        if rid < 0 or rid > horizon or (not m.on_rule and rid in on):
+            continue
+        overrides[rid] = (rid + m.moved_by * step, m.cancelled)
+    # RFC 5545: the rule's instants less EXDATEs; an override replaces the
+    # instance it names (an EXDATEd one too: it is the later word), or, naming
+    # none, adds one; a cancelled override shows nothing
+    want = [t for t in rule if t not in excluded and t not in overrides]
+    want += [s for s, cancelled in overrides.values() if not cancelled]
+    lines = []
+    for rid, (s, cancelled) in overrides.items():
+        body = [f"RECURRENCE-ID{_value(rid, case)}", f"DTSTART{_value(s, case)}", "SUMMARY:o"]
+        if case.zone is None:
+            body.append(f"DTEND;VALUE=DATE:{datetime.fromtimestamp(s + DAY, ALL_DAY):%Y%m%d}")
+        else:
+            body.append(f"DTEND{_value(s + 45 * 60, case)}")
+        lines.append(vevent(*body, *(["STATUS:CANCELLED"] if cancelled else [])))
+    values = [datetime.fromtimestamp(t, case.aware_start().tzinfo) for t in sorted(excluded)]
+    data = case.ics(values).replace(b"END:VCALENDAR", "".join(lines).encode() + b"END:VCALENDAR")
+    tr = translate_event(parse_item(data, where="case.ics"), options=OPTIONS, now=NOW)
+    assert not tr.expanded and not tr.skipped, tr.problems
+    master = schedule_from_draft(tr.slots[MASTER], cal_id="c")
+    rec = tr.slots[MASTER].recurrence
+    assert rec is not None and master.start_time is not None
+    wecom_series = wecom_expand.expand(master, until=horizon + 30 * DAY)
+    got = [t for t in wecom_series if t not in rec.exclude_times]
+    got += [d.start_time for k, d in tr.slots.items() if k != MASTER]
+    cut = horizon - 10 * DAY  # overrides move a little past where the rule was cut
+    assert sorted(t for t in got if t <= cut) == sorted(t for t in want if t <= cut)
+    # what push_event splits off the series (is_occurrence) is exactly
+    # what the independent expander calls an occurrence; the rest is added
+    for key in tr.slots:
+        if key.startswith("R:"):
+            rid = int(key[2:])
+            split = is_occurrence(master.start_time, rec, rid)
+            assert split == (rid in wecom_series) == (rid in rec.exclude_times)

@@ -349,8 +349,6 @@ def _translate(
         found = rules.exact(rrules[0], t.dtstart, dt_rules[0])
         if isinstance(found, str):
             reason = found
-        elif found.repeat_until > TIME_MAX:
-            reason, found = f"{rules.describe(rrules[0])}: {OUT_OF_RANGE}", None
 
     excluded = [reader.occurrence(v, "EXDATE", t) for v in exdates]
     overrides: dict[int, ScheduleDraft | None] = {}
