@@ -251,3 +251,14 @@ def test_overrides_on_and_off_the_rule_give_the_files_occurrences(
             rid = int(key[2:])
             split = is_occurrence(master.start_time, rec, rid)
             assert split == (rid in wecom_series) == (rid in rec.exclude_times)
+
+
+def test_wecom_edit_written_into_a_file_with_overrides_before_the_master() -> None:
+    # Google writes a series' overrides before its master; WeCom's version written
+    # back must update that master, not add a second one
+    parsed = item(override("20270106T150000", "Extra"), series())
+    schedules = as_wecom(slots_of(parsed))
+    edited = {**schedules, MASTER: replace(schedules[MASTER], summary="Series!")}
+    back = written(parsed, edited)
+    assert serialize(back.calendar).count(b"RRULE") == 1
+    assert [str(e["SUMMARY"]) for e in back.events] == ["Series!", "Extra"]

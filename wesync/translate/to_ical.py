@@ -454,6 +454,8 @@ def _build(
         cal.add("VERSION", "2.0")
         old_slots = {}
     events = [c for c in cal.subcomponents if isinstance(c, icalendar.Event)]
+    # the master first, as ParsedItem wants: Google writes overrides before it
+    events.sort(key=lambda e: "RECURRENCE-ID" in e)
     item = ParsedItem(uid=uid, calendar=cal, events=tuple(events))
     reader = Reader(item, options)
     writer = _Writer(reader, options)
