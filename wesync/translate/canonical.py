@@ -6,7 +6,10 @@ plus RECURRENCE-ID overrides) becomes a set of *slots*, one per WeCom
 schedule:
 
 - ``""``            the master (a single event, or a series WeCom can express);
-- ``"R:<epoch>"``   a RECURRENCE-ID override, keyed by the original start;
+- ``"R:<epoch>"``   a RECURRENCE-ID override, keyed by the original start; one
+  that names no occurrence of the series (an extra meeting added to it, one
+  before DTSTART or after UNTIL) is a single schedule with no exclusion on the
+  series (sync/remote.py adds it instead of splitting it off);
 - ``"X:<epoch>"``   one occurrence of a series expanded by the `expand` fallback;
 - ``"S:<epoch>"``   the DTSTART of a series whose DTSTART is not an instance of
   its own RRULE (a workday series starting on a Saturday): RFC 5545 counts it,

@@ -10,7 +10,10 @@ VALARMs WeCom cannot express, unmapped attendees -- stays as it was.
 Choices (see the feature table in README.md):
 - A cancelled master (status=1) is written as STATUS:CANCELLED; callers
   normally delete the item instead. A cancelled override schedule removes the
-  override and leaves an EXDATE.
+  override and leaves an EXDATE. An override of no occurrence of the rule (an
+  extra meeting) is removed with no EXDATE: the occurrence exists only through
+  it, so removing it removes the occurrence; an EXDATE would name nothing, and
+  STATUS:CANCELLED would keep a cancelled copy that no longer is in WeCom.
 - A series with an "S:<t>" slot (a DTSTART off its own rule, see canonical.py)
   is written back with DTSTART at t and the series' RRULE, which RFC 5545
   reads as t plus the series; the slot's own content, when it differs from the
@@ -451,6 +454,8 @@ def _build(
         cal.add("VERSION", "2.0")
         old_slots = {}
     events = [c for c in cal.subcomponents if isinstance(c, icalendar.Event)]
+    # the master first, as ParsedItem wants: Google writes overrides before it
+    events.sort(key=lambda e: "RECURRENCE-ID" in e)
     item = ParsedItem(uid=uid, calendar=cal, events=tuple(events))
     reader = Reader(item, options)
     writer = _Writer(reader, options)
@@ -668,8 +673,6 @@ def _exdates(
     *,
     extra: set[int],
 ) -> None:
-    rec = draft.recurrence
-    want = sorted((set(rec.exclude_times) | extra) - overrides) if rec is not None else []
     times = _master_times(reader, master)
     have: list[int] = []
     if times is not None:
@@ -678,6 +681,10 @@ def _exdates(
                 have.append(reader.occurrence(v, "EXDATE", times))
             except InvalidEvent:
                 continue
+    rec = draft.recurrence
+    # an override of an EXDATEd occurrence keeps its EXDATE: the override wins either way
+    shown = overrides - set(have)
+    want = sorted((set(rec.exclude_times) | extra) - shown) if rec is not None else []
     if sorted(set(have)) == want:
         return
     master.pop("EXDATE", None)

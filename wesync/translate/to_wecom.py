@@ -37,6 +37,13 @@ from wesync.translate.zones import ALL_DAY_ZONE, ZoneResolver, all_day_start, at
 from wesync.wecom.constants import DESCRIPTION_MAX, LOCATION_MAX, SUMMARY_MAX
 
 DAY = 86400
+#: WeCom's times are uint32 Unix seconds: nothing before 1970 or after early 2106
+TIME_MAX = 2**32 - 1
+OUT_OF_RANGE = "WeCom holds no time before 1970 or after 2106 (unsigned 32-bit Unix seconds)"
+
+
+def _holdable(start: int, end: int) -> bool:
+    return 0 <= start <= end <= TIME_MAX
 
 
 class InvalidEvent(ValueError):
@@ -228,6 +235,11 @@ def _override_draft(
 def _read_override(
     reader: Reader, event: icalendar.Event, master_times: Times | None
 ) -> tuple[int, ScheduleDraft | None]:
+    """The RECURRENCE-ID need not be an occurrence of the rule: Google writes a
+    meeting added to a series that way. It is still slot "R:<rid>"; the series'
+    exclusions keep only real occurrences (series.normalize), so such a slot is
+    a single schedule of its own. An override of an EXDATEd occurrence is sent
+    too: it is the file's later word on that occurrence."""
     rid_prop = event["RECURRENCE-ID"]
     if master_times is not None:
         rid = reader.occurrence(rid_prop, "RECURRENCE-ID", master_times)
@@ -269,6 +281,17 @@ def _sorted_slots(slots: dict[SlotKey, ScheduleDraft]) -> dict[SlotKey, Schedule
 def _done(
     item: ParsedItem, reader: Reader, slots: dict[SlotKey, ScheduleDraft]
 ) -> EventTranslation:
+    """The translation; a schedule WeCom cannot hold (a 1965 birthday) is left out
+    and reported; the whole event when it is the master, so that WeCom is left
+    alone rather than told the event is gone."""
+    for key, d in list(slots.items()):
+        if not _holdable(d.start_time, d.end_time):
+            del slots[key]
+            at = datetime.fromtimestamp(d.start_time, ALL_DAY_ZONE).date().isoformat()
+            what = "the event" if key == MASTER else f"the override of {at}"
+            reader.problem(ProblemKind.UNSUPPORTED, f"{OUT_OF_RANGE}; {what} is not sent")
+            if key == MASTER:
+                return EventTranslation(uid=item.uid, problems=tuple(reader.problems), skipped=True)
     return EventTranslation(
         uid=item.uid, slots=_sorted_slots(slots), problems=tuple(reader.problems)
     )
@@ -322,6 +345,8 @@ def _translate(
         reason = "RDATE (extra dates) has no WeCom equivalent"
     elif exrules:
         reason = "EXRULE has no WeCom equivalent"
+    elif not _holdable(t.start, t.end):
+        reason = f"DTSTART {t.dtstart.date().isoformat()}: {OUT_OF_RANGE}"
     elif rules.off_rule(dt_rules[0], t.dtstart):
         # DTSTART off its own rule: never sent as a series start (series.py)
         after_start = rules.exact_after_start(rrules[0], t.dtstart, dt_rules[0])
