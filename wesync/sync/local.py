@@ -240,6 +240,8 @@ def scan_local(
                 # translated again every day and would repeat themselves)
                 for problem in item.translation.problems:
                     scan.problems.append(f"{where}/{href}: {problem.message}")
+                for note in item.translation.notes:
+                    log.info("%s/%s: %s", where, href, note)
             unchanged = (
                 same
                 and known is not None

@@ -125,7 +125,7 @@ def decide(
         return Skip(uid=uid, reason=loc.held)
     if loc is not None and loc.skipped:
         # Never read "cannot express it" as "deleted": WeCom's copy stays as it was.
-        return Skip(uid=uid, reason="recurrence WeCom cannot express (fallback = skip)")
+        return Skip(uid=uid, reason="WeCom cannot hold it (fallback = skip, or out of range)")
     if rem is None and st is not None and st.pending is None and st.remote_digest == EMPTY_DIGEST:
         # WeCom held no schedule for it last time either (e.g. a cancelled master);
         # a row that only marks an interrupted write has no such history.

@@ -16,7 +16,7 @@ from typing import Any
 import icalendar
 
 from wesync.config import Fallback
-from wesync.translate import rules, series
+from wesync.translate import bounds, rules, series
 from wesync.translate.alarms import read_alarms
 from wesync.translate.canonical import (
     MASTER,
@@ -71,6 +71,7 @@ class Reader:
         self.options = options
         self.zones = ZoneResolver(item.calendar, options.default_timezone)
         self.problems: list[Problem] = []
+        self.notes: list[str] = []
 
     def problem(self, kind: ProblemKind, message: str) -> None:
         p = Problem(kind=kind, message=message)
@@ -265,7 +266,7 @@ def _done(
 def translate_event(item: ParsedItem, *, options: TranslateOptions, now: int) -> EventTranslation:
     reader = Reader(item, options)
     try:
-        return _translate(reader, item, options, now)
+        return bounds.fit(_translate(reader, item, options, now), reader.notes)
     except (InvalidEvent, rules.RuleError, icalendar.BrokenCalendarProperty) as exc:
         reader.problem(ProblemKind.INVALID, str(exc))
         return EventTranslation(uid=item.uid, problems=tuple(reader.problems), skipped=True)
@@ -304,12 +305,25 @@ def _translate(
     reason: str | None = None
     found: Recurrence | str | None = None
     after_start: tuple[datetime, Recurrence] | None = None
+    series_t = t  #: where the series WeCom holds starts (DTSTART, unless before 1970)
     if len(rrules) > 1:
         reason = f"{len(rrules)} RRULEs in one event have no WeCom equivalent"
     elif rdates:
         reason = "RDATE (extra dates) has no WeCom equivalent"
     elif exrules:
         reason = "EXRULE has no WeCom equivalent"
+    elif not bounds.holds(t.start):
+        # DTSTART before 1970: the series from its first occurrence WeCom can hold
+        held = bounds.holdable_series(rrules[0], t.dtstart, dt_rules[0], now=now)
+        if isinstance(held, str):
+            reader.problem(ProblemKind.OUT_OF_RANGE, held)
+            return EventTranslation(uid=item.uid, problems=tuple(reader.problems), skipped=True)
+        first, found = held
+        series_t = Times(epoch(first), epoch(first) + t.end - t.start, t.all_day, first)
+        if isinstance(found, str):
+            reason = found
+        else:
+            reader.notes.append(bounds.before_1970(t.dtstart, first, all_day=t.all_day))
     elif rules.off_rule(dt_rules[0], t.dtstart):
         # DTSTART off its own rule: never sent as a series start (series.py)
         after_start = rules.exact_after_start(rrules[0], t.dtstart, dt_rules[0])
@@ -342,8 +356,11 @@ def _translate(
         )
 
     if isinstance(found, Recurrence):
-        rec = series.normalize(t.start, replace(found, exclude_times=(*excluded, *overrides)))
-        slots[MASTER] = reader.draft(master, t, rec)
+        # exclusions before the series' start (before 1970) are dropped here
+        rec = series.normalize(
+            series_t.start, replace(found, exclude_times=(*excluded, *overrides))
+        )
+        slots[MASTER] = reader.draft(master, series_t, rec)
         for rid, d in overrides.items():
             if d is not None:
                 slots[override_slot(rid)] = d
