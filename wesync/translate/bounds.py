@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
@@ -106,7 +106,8 @@ def holdable_series(
         )
     found = rules.exact_from(recur, first, rule, chain([first], instances))
     years = max(0, now - epoch(first)) // (366 * 86400) + rules.STABLE_YEARS
-    if not isinstance(found, str) and constant_offset(zone, first, years) is None:
+    fixed = isinstance(zone, timezone)  # (all-day: UTC+8) cannot change
+    if not (isinstance(found, str) or fixed) and constant_offset(zone, first, years) is None:
         found = f"{rules.describe(recur)}: the time zone changes its UTC offset since {first:%Y}"
     return first, found
 
