@@ -142,6 +142,7 @@ class ProblemKind(enum.Enum):
     RECURRENCE_SKIPPED = "recurrence-skipped"  #: rule not expressible; event left out
     EXPANSION_CAPPED = "expansion-capped"  #: more occurrences than the per-event cap
     UNSUPPORTED = "unsupported"  #: anything else WeCom cannot hold
+    OUT_OF_RANGE = "out-of-range"  #: a time WeCom's uint32 seconds cannot hold (bounds.py)
     INVALID = "invalid"  #: the event itself is broken (no DTSTART, bad date)
 
 
@@ -160,7 +161,12 @@ class EventTranslation:
     uid: str
     slots: Mapping[SlotKey, ScheduleDraft] = field(default_factory=dict)
     problems: tuple[Problem, ...] = ()
-    #: True when the pair's fallback is `skip` and the event cannot be expressed.
+    #: True when nothing of it is sent and WeCom's copy is left alone: the pair's
+    #: fallback is `skip` and the rule cannot be expressed, or it lies outside
+    #: the times WeCom can hold (bounds.py).
     skipped: bool = False
     #: True when the slots come from the `expand` fallback (slot keys "X:...").
     expanded: bool = False
+    #: what the user may like to know but need not act on (occurrences before
+    #: 1970 that WeCom cannot hold): logged at info, not counted as problems
+    notes: tuple[str, ...] = ()

@@ -16,7 +16,7 @@ from typing import Any
 import icalendar
 
 from wesync.config import Fallback
-from wesync.translate import rules, series
+from wesync.translate import bounds, rules, series
 from wesync.translate.alarms import read_alarms
 from wesync.translate.canonical import (
     MASTER,
@@ -37,13 +37,6 @@ from wesync.translate.zones import ALL_DAY_ZONE, ZoneResolver, all_day_start, at
 from wesync.wecom.constants import DESCRIPTION_MAX, LOCATION_MAX, SUMMARY_MAX
 
 DAY = 86400
-#: WeCom's times are uint32 Unix seconds: nothing before 1970 or after early 2106
-TIME_MAX = 2**32 - 1
-OUT_OF_RANGE = "WeCom holds no time before 1970 or after 2106 (unsigned 32-bit Unix seconds)"
-
-
-def _holdable(start: int, end: int) -> bool:
-    return 0 <= start <= end <= TIME_MAX
 
 
 class InvalidEvent(ValueError):
@@ -80,6 +73,7 @@ class Reader:
         self.problems: list[Problem] = []
         #: the override being read (its RECURRENCE-ID instant), so its problems name it
         self.recurrence_id: int | None = None
+        self.notes: list[str] = []
 
     def problem(self, kind: ProblemKind, message: str) -> None:
         p = Problem(kind=kind, message=message, recurrence_id=self.recurrence_id)
@@ -281,17 +275,6 @@ def _sorted_slots(slots: dict[SlotKey, ScheduleDraft]) -> dict[SlotKey, Schedule
 def _done(
     item: ParsedItem, reader: Reader, slots: dict[SlotKey, ScheduleDraft]
 ) -> EventTranslation:
-    """The translation; a schedule WeCom cannot hold (a 1965 birthday) is left out
-    and reported; the whole event when it is the master, so that WeCom is left
-    alone rather than told the event is gone."""
-    for key, d in list(slots.items()):
-        if not _holdable(d.start_time, d.end_time):
-            del slots[key]
-            at = datetime.fromtimestamp(d.start_time, ALL_DAY_ZONE).date().isoformat()
-            what = "the event" if key == MASTER else f"the override of {at}"
-            reader.problem(ProblemKind.UNSUPPORTED, f"{OUT_OF_RANGE}; {what} is not sent")
-            if key == MASTER:
-                return EventTranslation(uid=item.uid, problems=tuple(reader.problems), skipped=True)
     return EventTranslation(
         uid=item.uid, slots=_sorted_slots(slots), problems=tuple(reader.problems)
     )
@@ -300,7 +283,7 @@ def _done(
 def translate_event(item: ParsedItem, *, options: TranslateOptions, now: int) -> EventTranslation:
     reader = Reader(item, options)
     try:
-        return _translate(reader, item, options, now)
+        return bounds.fit(_translate(reader, item, options, now), reader.notes)
     except (InvalidEvent, rules.RuleError, icalendar.BrokenCalendarProperty) as exc:
         reader.problem(ProblemKind.INVALID, str(exc))
         return EventTranslation(uid=item.uid, problems=tuple(reader.problems), skipped=True)
@@ -339,14 +322,25 @@ def _translate(
     reason: str | None = None
     found: Recurrence | str | None = None
     after_start: tuple[datetime, Recurrence] | None = None
+    series_t = t  #: where the series WeCom holds starts (DTSTART, unless before 1970)
     if len(rrules) > 1:
         reason = f"{len(rrules)} RRULEs in one event have no WeCom equivalent"
     elif rdates:
         reason = "RDATE (extra dates) has no WeCom equivalent"
     elif exrules:
         reason = "EXRULE has no WeCom equivalent"
-    elif not _holdable(t.start, t.end):
-        reason = f"DTSTART {t.dtstart.date().isoformat()}: {OUT_OF_RANGE}"
+    elif not bounds.holds(t.start):
+        # DTSTART before 1970: the series from its first occurrence WeCom can hold
+        held = bounds.holdable_series(rrules[0], t.dtstart, dt_rules[0], now=now)
+        if isinstance(held, str):
+            reader.problem(ProblemKind.OUT_OF_RANGE, held)
+            return EventTranslation(uid=item.uid, problems=tuple(reader.problems), skipped=True)
+        first, found = held
+        series_t = Times(epoch(first), epoch(first) + t.end - t.start, t.all_day, first)
+        if isinstance(found, str):
+            reason = found
+        else:
+            reader.notes.append(bounds.before_1970(t.dtstart, first, all_day=t.all_day))
     elif rules.off_rule(dt_rules[0], t.dtstart):
         # DTSTART off its own rule: never sent as a series start (series.py)
         after_start = rules.exact_after_start(rrules[0], t.dtstart, dt_rules[0])
@@ -379,8 +373,11 @@ def _translate(
         )
 
     if isinstance(found, Recurrence):
-        rec = series.normalize(t.start, replace(found, exclude_times=(*excluded, *overrides)))
-        slots[MASTER] = reader.draft(master, t, rec)
+        # exclusions before the series' start (before 1970) are dropped here
+        rec = series.normalize(
+            series_t.start, replace(found, exclude_times=(*excluded, *overrides))
+        )
+        slots[MASTER] = reader.draft(master, series_t, rec)
         for rid, d in overrides.items():
             if d is not None:
                 slots[override_slot(rid)] = d
