@@ -298,3 +298,38 @@ def test_one_off_start_cannot_move_into_the_past(api: Api, emulator_server: Any)
     assert move(sid, T0) == 0  # unchanged start in the past is fine
     assert move(sid, T0 + 11 * DAY) == 0  # into the future is fine
     assert move(series, T0 - DAY, reminders=daily()) == 0  # recurring may move
+
+
+UINT32_MAX = 2**32 - 1  # 2106-02-07T06:28:15Z
+
+
+def test_times_are_uint32(api: Api) -> None:
+    """WeCom's times are uint32 Unix seconds: nothing before 1970 or after
+    2106-02-07T06:28:15Z gets in, on add, update or del."""
+    cal_id = api.add_calendar()
+
+    def add(**fields: Any) -> int:
+        return errcode(api, C.SCHEDULE_ADD, sched(cal_id, **fields))
+
+    assert add(start_time=-1) == C.ERR_INVALID_PARAMETER
+    assert add(start_time=-86400, end_time=0) == C.ERR_INVALID_PARAMETER
+    assert add(start_time=UINT32_MAX, end_time=UINT32_MAX + 1) == C.ERR_INVALID_PARAMETER
+    assert add(reminders=daily(repeat_until=UINT32_MAX + 1)) == C.ERR_INVALID_PARAMETER
+    assert add(reminders=daily(repeat_until=-1)) == C.ERR_INVALID_PARAMETER
+    # the ends of the range themselves are fine
+    assert add(start_time=0, end_time=UINT32_MAX) == 0
+    assert add(reminders=daily(repeat_until=UINT32_MAX)) == 0
+    series = api.add_schedule(cal_id, reminders=daily())
+    body = {"schedule": {"schedule_id": series, "start_time": T0, "end_time": T0 + HOUR,
+                         "reminders": daily()}}
+    for start in (-DAY, UINT32_MAX + 1):
+        assert errcode(api, C.SCHEDULE_UPDATE, {**body, "schedule": {
+            **body["schedule"], "start_time": start}}) == C.ERR_INVALID_PARAMETER
+        for mode in (0, 1, 2):
+            assert errcode(api, C.SCHEDULE_UPDATE, {
+                **body, "op_mode": mode, "op_start_time": start}) == C.ERR_INVALID_PARAMETER
+            assert errcode(api, C.SCHEDULE_DEL, {
+                "schedule_id": series, "op_mode": mode, "op_start_time": start,
+            }) == C.ERR_INVALID_PARAMETER
+    assert api.get(series)["status"] == 0 and not api.get(series)["reminders"].get(
+        "exclude_time_list")

@@ -3,7 +3,8 @@
 The emulator keeps its own reading of wecom-api.md here instead of reusing
 the client's models, so a misreading on one side shows up as a failing test.
 Booleans are not integers here: WeCom's fields are uint32 and `true` is a
-type error (40058).
+type error (40058). So are times outside uint32 (before 1970, after
+2106-02-07T06:28:15Z): start_time, end_time, repeat_until, op_start_time.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ _COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
 _PERMISSIONS = frozenset({1, 3})
 PUBLIC_RANGE_USERIDS_MAX = 1000
 PUBLIC_RANGE_PARTYIDS_MAX = 100
+#: WeCom's times (start_time, end_time, repeat_until, op_start_time, an
+#: exclusion's start_time) are uint32 Unix seconds
+UINT32_MAX = 2**32 - 1
 
 
 def bad(detail: str) -> ApiError:
@@ -52,7 +56,7 @@ def obj(body: Mapping[str, Any], key: str, *, required: bool = True) -> Json:
 
 
 def integer(body: Mapping[str, Any], key: str, *, required: bool = False, default: int = 0,
-            minimum: int | None = None) -> int:
+            minimum: int | None = None, maximum: int | None = None) -> int:
     value = body.get(key)
     if value is None:
         if required:
@@ -62,7 +66,14 @@ def integer(body: Mapping[str, Any], key: str, *, required: bool = False, defaul
         raise bad(f"{key} must be an integer")
     if minimum is not None and value < minimum:
         raise bad(f"{key} must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise bad(f"{key} must be at most {maximum}")
     return value
+
+
+def instant(body: Mapping[str, Any], key: str, *, required: bool = False) -> int:
+    """A time field: uint32 Unix seconds."""
+    return integer(body, key, required=required, minimum=0, maximum=UINT32_MAX)
 
 
 def flag(body: Mapping[str, Any], key: str, default: int = 0) -> int:
@@ -233,8 +244,8 @@ def schedule_fields(sched: Mapping[str, Any], *, attendees: list[str] | None = N
 
     `attendees` given means skip_attendees: keep those instead of reading the body.
     """
-    start = integer(sched, "start_time", required=True, minimum=0)
-    end = integer(sched, "end_time", required=True, minimum=0)
+    start = instant(sched, "start_time", required=True)
+    end = instant(sched, "end_time", required=True)
     if end < start:
         raise bad("end_time is before start_time")
     whole_day = flag(sched, "is_whole_day")
@@ -299,7 +310,7 @@ def reminders(rem: Mapping[str, Any], *, whole_day: int) -> Json:
         "remind_time_diffs": diffs,
         "is_repeat": is_repeat,
         "repeat_type": repeat_type,
-        "repeat_until": integer(rem, "repeat_until", minimum=0),
+        "repeat_until": instant(rem, "repeat_until"),
         "is_custom_repeat": custom,
         "repeat_interval": interval,
         "repeat_day_of_week": sorted(set(weekdays)),
@@ -315,6 +326,10 @@ def op_mode(body: Mapping[str, Any]) -> int:
         C.OP_ALL, C.OP_THIS, C.OP_THIS_AND_FOLLOWING
     ):
         raise ApiError(C.ERR_BAD_OP_MODE, "op_mode must be 0, 1 or 2")
+    start = body.get("op_start_time")
+    if isinstance(start, int) and not isinstance(start, bool):
+        # not a uint32: the body itself is invalid, whatever op_mode says
+        instant(body, "op_start_time")
     return value
 
 

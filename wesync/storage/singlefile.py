@@ -344,11 +344,10 @@ class SingleFileStorage:
 
 
 def _clashing(comps: list[ics_split.Component]) -> list[ics_split.Component]:
-    """Components that make a UID ambiguous: two masters, or one RECURRENCE-ID twice."""
-    seen: dict[str | None, list[ics_split.Component]] = {}
-    for comp in comps:
-        seen.setdefault(comp.recurrence_id, []).append(comp)
-    return [comp for group in seen.values() if len(group) > 1 for comp in group]
+    """Components that make a UID ambiguous: two masters. One RECURRENCE-ID twice
+    is two revisions of one occurrence, which SEQUENCE tells apart (translate/ics.py)."""
+    masters = [comp for comp in comps if comp.recurrence_id is None]
+    return masters if len(masters) > 1 else []
 
 
 def _reject_clashes(uid: str, comps: tuple[ics_split.Component, ...], path: Path) -> None:

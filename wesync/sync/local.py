@@ -273,6 +273,8 @@ def scan_local(
                 # said once, when the file is new or changed (expanded series are
                 # translated again every day and would repeat themselves)
                 scan.problems.extend(found)
+                for note in item.translation.notes:
+                    log.info("%s/%s: %s", where, href, note)
             unchanged = (
                 same
                 and known is not None

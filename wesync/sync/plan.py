@@ -134,7 +134,7 @@ def decide(
         return Skip(uid=uid, reason=loc.held)
     if loc is not None and loc.skipped:
         # Never read "cannot express it" as "deleted": WeCom's copy stays as it was.
-        return Skip(uid=uid, reason="recurrence WeCom cannot express (fallback = skip)")
+        return Skip(uid=uid, reason="WeCom cannot hold it (fallback = skip, or out of range)")
     if loc is not None and loc.expanded and st is not None:
         merged = _merge(loc, rem, st, options, uid=uid)
         if merged is not None:

@@ -44,6 +44,7 @@ KIND_ORDER: tuple[str, ...] = tuple(
         SyncKind.DUPLICATE_UID,
         SyncKind.UNREADABLE_SCHEDULE,
         ProblemKind.INVALID,
+        ProblemKind.OUT_OF_RANGE,
         ProblemKind.RECURRENCE_SKIPPED,
         ProblemKind.RECURRENCE_EXPANDED,
         ProblemKind.EXPANSION_CAPPED,

@@ -10,6 +10,10 @@ WeCom's model shapes the steps:
   series' timezone), so such an override is written as an exclusion of the
   occurrence (``del op_mode=1``) plus a single schedule of its own (``add``),
   kept under the same override slot;
+- a RECURRENCE-ID that names no occurrence of the series (an extra meeting
+  added to it, one before its start or after its end) cannot be split off:
+  WeCom refuses an op_start_time that is not an occurrence (90482). Such an
+  override is a single schedule of its own (``add``), with no exclusion;
 - WeCom cannot bring an excluded occurrence back, so a series whose rule or
   start changed, or whose exclusions shrank, is deleted and created again;
 - ``update`` overwrites, so it always carries the whole schedule, including
@@ -32,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from wesync.sync.status import Intent
+from wesync.translate import series
 from wesync.translate.canonical import MASTER, ScheduleDraft, SlotKey, slot_start
 from wesync.translate.remote import schedule_from_draft
 from wesync.wecom.constants import ERR_START_BEFORE_OP_START, OP_THIS
@@ -327,17 +332,16 @@ async def push_event(
             await p.delete(key, before.schedule_id)
         elif before is None and after is not None:
             start = slot_start(key)
-            can_split = (
+            if (
                 key.startswith("R:")
                 and master_id is not None
                 and new_master is not None
                 and new_master.recurrence is not None
                 and start is not None
                 and start not in excluded
-            )
-            if can_split:
-                assert master_id is not None and start is not None
-                assert new_master is not None and new_master.recurrence is not None
+                # an override of no occurrence is an extra schedule (see above)
+                and series.is_occurrence(new_master.start_time, new_master.recurrence, start)
+            ):
                 await p.split(master_id, key, start, after, timezone=new_master.recurrence.timezone)
             else:
                 await p.add(key, after)

@@ -6,7 +6,10 @@ plus RECURRENCE-ID overrides) becomes a set of *slots*, one per WeCom
 schedule:
 
 - ``""``            the master (a single event, or a series WeCom can express);
-- ``"R:<epoch>"``   a RECURRENCE-ID override, keyed by the original start;
+- ``"R:<epoch>"``   a RECURRENCE-ID override, keyed by the original start; one
+  that names no occurrence of the series (an extra meeting added to it, one
+  before DTSTART or after UNTIL) is a single schedule with no exclusion on the
+  series (sync/remote.py adds it instead of splitting it off);
 - ``"X:<epoch>"``   one occurrence of a series expanded by the `expand` fallback;
 - ``"S:<epoch>"``   the DTSTART of a series whose DTSTART is not an instance of
   its own RRULE (a workday series starting on a Saturday): RFC 5545 counts it,
@@ -139,6 +142,7 @@ class ProblemKind(enum.Enum):
     RECURRENCE_SKIPPED = "recurrence-skipped"  #: rule not expressible; event left out
     EXPANSION_CAPPED = "expansion-capped"  #: more occurrences than the per-event cap
     UNSUPPORTED = "unsupported"  #: anything else WeCom cannot hold
+    OUT_OF_RANGE = "out-of-range"  #: a time WeCom's uint32 seconds cannot hold (bounds.py)
     INVALID = "invalid"  #: the event itself is broken (no DTSTART, bad date)
 
 
@@ -157,7 +161,12 @@ class EventTranslation:
     uid: str
     slots: Mapping[SlotKey, ScheduleDraft] = field(default_factory=dict)
     problems: tuple[Problem, ...] = ()
-    #: True when the pair's fallback is `skip` and the event cannot be expressed.
+    #: True when nothing of it is sent and WeCom's copy is left alone: the pair's
+    #: fallback is `skip` and the rule cannot be expressed, or it lies outside
+    #: the times WeCom can hold (bounds.py).
     skipped: bool = False
     #: True when the slots come from the `expand` fallback (slot keys "X:...").
     expanded: bool = False
+    #: what the user may like to know but need not act on (occurrences before
+    #: 1970 that WeCom cannot hold): logged at info, not counted as problems
+    notes: tuple[str, ...] = ()

@@ -1,8 +1,14 @@
 """iCalendar bytes <-> icalendar objects, one UID per item.
 
 Parsing checks only the structure the sync needs (one VCALENDAR, events with
-a UID, no two masters or two overrides for one occurrence); what the events
-mean is for to_wecom.py, which reports problems instead of raising.
+a UID, no two masters); what the events mean is for to_wecom.py, which reports
+problems instead of raising. Two overrides of one occurrence (the same
+RECURRENCE-ID twice, as some exporters write an occurrence edited twice) are
+not an error: RFC 5545 tells revisions of one instance apart by SEQUENCE, so
+the higher SEQUENCE is the override (on a tie, the later in the file). The
+other stays in the calendar untouched; WeCom's edits of that occurrence are
+written into both, and WeCom's cancel removes both (to_ical.py walks every
+override), so it can never come back in its place.
 """
 
 from __future__ import annotations
@@ -90,8 +96,16 @@ def _recurrence_key(event: icalendar.Event, where: str) -> float | None:
     )
 
 
+def _sequence(event: icalendar.Event) -> int:
+    try:
+        return int(str(event.get("SEQUENCE", 0)))
+    except ValueError:
+        return 0
+
+
 def _order(uid: str, events: Iterable[icalendar.Event], where: str) -> list[icalendar.Event]:
-    """Master first, overrides by RECURRENCE-ID; duplicates are an error."""
+    """Master first, overrides by RECURRENCE-ID; two masters are an error, of two
+    overrides of one occurrence the later revision counts (see above)."""
     master: list[icalendar.Event] = []
     overrides: dict[float, icalendar.Event] = {}
     for ev in events:
@@ -100,10 +114,7 @@ def _order(uid: str, events: Iterable[icalendar.Event], where: str) -> list[ical
             master.append(ev)
             if len(master) > 1:
                 raise DuplicateUidError(uid, [f"{where} (VEVENT without RECURRENCE-ID)"] * 2)
-        else:
-            if key in overrides:
-                rid = ical_text(ev["RECURRENCE-ID"])
-                raise DuplicateUidError(uid, [f"{where} (RECURRENCE-ID {rid})"] * 2)
+        elif key not in overrides or _sequence(ev) >= _sequence(overrides[key]):
             overrides[key] = ev
     return master + [overrides[k] for k in sorted(overrides)]
 

@@ -352,6 +352,15 @@ def exact_after_start(
     return None if isinstance(found, str) else (first, found)
 
 
+def exact_from(
+    recur: Any, first: datetime, rule: du.rrule, instances: Iterable[datetime]
+) -> Recurrence | str:
+    """The WeCom series starting at `first`, one of the rule's instances, with
+    exactly `instances` (the rule's own from `first` on), or why not: the part
+    of a series from 1970 on when DTSTART lies before it (bounds.py)."""
+    return _exact(recur, first, rule, instances)
+
+
 def _exact(
     recur: Any, dtstart: datetime, rule: du.rrule, instances: Iterable[datetime]
 ) -> Recurrence | str:

@@ -10,16 +10,19 @@ VALARMs WeCom cannot express, unmapped attendees -- stays as it was.
 Choices (see the feature table in README.md):
 - A cancelled master (status=1) is written as STATUS:CANCELLED; callers
   normally delete the item instead. A cancelled override schedule removes the
-  override and leaves an EXDATE.
+  override and leaves an EXDATE. An override of no occurrence of the rule (an
+  extra meeting) is removed with no EXDATE: the occurrence exists only through
+  it, so removing it removes the occurrence; an EXDATE would name nothing, and
+  STATUS:CANCELLED would keep a cancelled copy that no longer is in WeCom.
 - A series with an "S:<t>" slot (a DTSTART off its own rule, see canonical.py)
   is written back with DTSTART at t and the series' RRULE, which RFC 5545
   reads as t plus the series; the slot's own content, when it differs from the
   series', becomes an override (RECURRENCE-ID t), and a deleted S schedule an
   EXDATE at t. When the written RRULE would not give the series back from t
   (WeCom moved the series), DTSTART follows the series and t is left out.
-- Expanded occurrences (slot keys "X:...") are ignored: an event wesync had to
-  expand is one-way (local -> WeCom); remote edits of those single schedules
-  are not written back.
+- Expanded occurrences (slot keys "X:...") are ignored here: WeCom's edits of
+  those single schedules are written occurrence by occurrence by
+  `wesync.translate.expanded_edits.pull_occurrences`.
 - Times keep the existing DTSTART's TZID; a series is written in a zone where
   its RRULE means exactly WeCom's series (the event's zone, default_timezone,
   else the fixed-offset Etc/GMT-N of WeCom's `timezone`).
@@ -37,7 +40,7 @@ from typing import Any
 
 import icalendar
 
-from wesync.translate import rules
+from wesync.translate import bounds, rules
 from wesync.translate.alarms import make_alarm, read_alarms
 from wesync.translate.canonical import (
     MASTER,
@@ -451,6 +454,8 @@ def _build(
         cal.add("VERSION", "2.0")
         old_slots = {}
     events = [c for c in cal.subcomponents if isinstance(c, icalendar.Event)]
+    # the master first, as ParsedItem wants: Google writes overrides before it
+    events.sort(key=lambda e: "RECURRENCE-ID" in e)
     item = ParsedItem(uid=uid, calendar=cal, events=tuple(events))
     reader = Reader(item, options)
     writer = _Writer(reader, options)
@@ -486,6 +491,13 @@ def _build(
             off_start, single_excluded = old_start, True  # WeCom lost it: EXDATE it
     if old_master is not None and old_start is not None:
         old_master = _moved(old_master, old_start)
+    # a DTSTART before 1970 (bounds.py) stays there, moved as WeCom moved the series;
+    # unfolded, WeCom's series is written from its own start (old_master is the file's)
+    anchor = bounds.anchor(_master_times(reader, master), old_master, master_draft)
+    if anchor is not None and old_master is not None:
+        old_master = _moved(old_master, anchor[0])
+        off_start = anchor[1] if fold else None
+    anchored = anchor is not None and fold
 
     if master_draft is not None:
         if master is None:
@@ -494,7 +506,13 @@ def _build(
             writer.mark()
         file_master = master_draft if off_start is None else _moved(master_draft, off_start)
         _apply(
-            writer, master, old_master, file_master, options, series_start=master_draft.start_time
+            writer,
+            master,
+            old_master,
+            file_master,
+            options,
+            series_start=master_draft.start_time,
+            keep_rule=anchored,
         )
         if MASTER in cancelled and str(master.get("STATUS", "")).upper() != "CANCELLED":
             master.pop("STATUS", None)
@@ -510,6 +528,7 @@ def _build(
         except (InvalidEvent, icalendar.BrokenCalendarProperty):
             continue
         key = f"R:{rid}"
+        cancelled_ev = str(ev.get("STATUS", "")).upper() == "CANCELLED"
         excluded = (
             master_draft is not None
             and master_draft.recurrence is not None
@@ -518,8 +537,10 @@ def _build(
         if key in drafts and key not in cancelled:
             _apply(writer, ev, old_slots.get(key), drafts[key], options)
             kept_rids.add(rid)
-        elif str(ev.get("STATUS", "")).upper() == "CANCELLED" and excluded:
+        elif cancelled_ev and excluded:
             kept_rids.add(rid)
+        elif bounds.left_local(rid, None if cancelled_ev else _master_times(reader, ev)):
+            kept_rids.add(rid)  # never sent, so not deleted in WeCom either
         elif master_draft is not None or key in drafts:
             cal.subcomponents.remove(ev)
             writer.mark()
@@ -569,8 +590,8 @@ def _off_rule_start(
     if old is None or old.recurrence is None:
         return None
     times = _master_times(reader, master)
-    if times is None or times.start >= old.start_time:
-        return None
+    if times is None or times.start >= old.start_time or not bounds.holds(times.start):
+        return None  # (a DTSTART before 1970 was never sent: bounds.anchor)
     return times.start
 
 
@@ -625,9 +646,11 @@ def _apply(
     options: TranslateOptions,
     *,
     series_start: int | None = None,
+    keep_rule: bool = False,
 ) -> None:
     """Write `new` into `event`; `series_start` is where the series itself starts
-    when DTSTART (new.start_time) is an off-rule start before it."""
+    when DTSTART (new.start_time) is an off-rule start before it, or one before
+    1970; `keep_rule`: the RRULE stays when only DTSTART moved (the latter)."""
     reader = writer.reader
     current = _clock_of(event, reader)
     first = series_start if series_start is not None else new.start_time
@@ -646,12 +669,14 @@ def _apply(
     if (
         old is None
         or old_rec != new_rec
-        or (new_rec is not None and old.start_time != new.start_time)
+        or (new_rec is not None and old.start_time != new.start_time and not keep_rule)
     ):
         had = "RRULE" in event
         event.pop("RRULE", None)
         if new.recurrence is not None:
-            rrule = _rrule(new.recurrence, first, all_day=new.is_whole_day, dtstart=new.start_time)
+            # a DTSTART before 1970 is on the rule; only an off-rule one needs BYMONTH..
+            at = None if keep_rule else new.start_time
+            rrule = _rrule(new.recurrence, first, all_day=new.is_whole_day, dtstart=at)
             event.add("RRULE", rrule)
         if had or new.recurrence is not None:
             writer.mark()
@@ -669,7 +694,6 @@ def _exdates(
     extra: set[int],
 ) -> None:
     rec = draft.recurrence
-    want = sorted((set(rec.exclude_times) | extra) - overrides) if rec is not None else []
     times = _master_times(reader, master)
     have: list[int] = []
     if times is not None:
@@ -678,6 +702,11 @@ def _exdates(
                 have.append(reader.occurrence(v, "EXDATE", times))
             except InvalidEvent:
                 continue
+    # an override of an EXDATEd occurrence keeps its EXDATE: the override wins either way
+    shown = overrides - set(have)
+    # those WeCom cannot hold were never sent: they stay (bounds.py)
+    extra = extra | {t for t in have if not bounds.holds(t)}
+    want = sorted((set(rec.exclude_times) | extra) - shown) if rec is not None else []
     if sorted(set(have)) == want:
         return
     master.pop("EXDATE", None)

@@ -16,7 +16,7 @@ from typing import Any
 import icalendar
 
 from wesync.config import Fallback
-from wesync.translate import rules, series
+from wesync.translate import bounds, rules, series
 from wesync.translate.alarms import read_alarms
 from wesync.translate.canonical import (
     MASTER,
@@ -73,6 +73,7 @@ class Reader:
         self.problems: list[Problem] = []
         #: the override being read (its RECURRENCE-ID instant), so its problems name it
         self.recurrence_id: int | None = None
+        self.notes: list[str] = []
 
     def problem(self, kind: ProblemKind, message: str) -> None:
         p = Problem(kind=kind, message=message, recurrence_id=self.recurrence_id)
@@ -228,6 +229,11 @@ def _override_draft(
 def _read_override(
     reader: Reader, event: icalendar.Event, master_times: Times | None
 ) -> tuple[int, ScheduleDraft | None]:
+    """The RECURRENCE-ID need not be an occurrence of the rule: Google writes a
+    meeting added to a series that way. It is still slot "R:<rid>"; the series'
+    exclusions keep only real occurrences (series.normalize), so such a slot is
+    a single schedule of its own. An override of an EXDATEd occurrence is sent
+    too: it is the file's later word on that occurrence."""
     rid_prop = event["RECURRENCE-ID"]
     if master_times is not None:
         rid = reader.occurrence(rid_prop, "RECURRENCE-ID", master_times)
@@ -277,7 +283,7 @@ def _done(
 def translate_event(item: ParsedItem, *, options: TranslateOptions, now: int) -> EventTranslation:
     reader = Reader(item, options)
     try:
-        return _translate(reader, item, options, now)
+        return bounds.fit(_translate(reader, item, options, now), reader.notes)
     except (InvalidEvent, rules.RuleError, icalendar.BrokenCalendarProperty) as exc:
         reader.problem(ProblemKind.INVALID, str(exc))
         return EventTranslation(uid=item.uid, problems=tuple(reader.problems), skipped=True)
@@ -316,12 +322,25 @@ def _translate(
     reason: str | None = None
     found: Recurrence | str | None = None
     after_start: tuple[datetime, Recurrence] | None = None
+    series_t = t  #: where the series WeCom holds starts (DTSTART, unless before 1970)
     if len(rrules) > 1:
         reason = f"{len(rrules)} RRULEs in one event have no WeCom equivalent"
     elif rdates:
         reason = "RDATE (extra dates) has no WeCom equivalent"
     elif exrules:
         reason = "EXRULE has no WeCom equivalent"
+    elif not bounds.holds(t.start):
+        # DTSTART before 1970: the series from its first occurrence WeCom can hold
+        held = bounds.holdable_series(rrules[0], t.dtstart, dt_rules[0], now=now)
+        if isinstance(held, str):
+            reader.problem(ProblemKind.OUT_OF_RANGE, held)
+            return EventTranslation(uid=item.uid, problems=tuple(reader.problems), skipped=True)
+        first, found = held
+        series_t = Times(epoch(first), epoch(first) + t.end - t.start, t.all_day, first)
+        if isinstance(found, str):
+            reason = found
+        else:
+            reader.notes.append(bounds.before_1970(t.dtstart, first, all_day=t.all_day))
     elif rules.off_rule(dt_rules[0], t.dtstart):
         # DTSTART off its own rule: never sent as a series start (series.py)
         after_start = rules.exact_after_start(rrules[0], t.dtstart, dt_rules[0])
@@ -354,8 +373,11 @@ def _translate(
         )
 
     if isinstance(found, Recurrence):
-        rec = series.normalize(t.start, replace(found, exclude_times=(*excluded, *overrides)))
-        slots[MASTER] = reader.draft(master, t, rec)
+        # exclusions before the series' start (before 1970) are dropped here
+        rec = series.normalize(
+            series_t.start, replace(found, exclude_times=(*excluded, *overrides))
+        )
+        slots[MASTER] = reader.draft(master, series_t, rec)
         for rid, d in overrides.items():
             if d is not None:
                 slots[override_slot(rid)] = d
