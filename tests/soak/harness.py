@@ -50,6 +50,7 @@ from tests.soak.model import (
     CST,
     DAY,
     DOMAIN,
+    HORIZON,
     HOUR,
     TZ,
     USERS,
@@ -284,14 +285,15 @@ def _draft_occurrences(draft: ScheduleDraft) -> list[Occurrence]:
         description=draft.description,
         location=draft.location,
         attendees=draft.attendees,
+        reminders=draft.remind_time_diffs,
     )
     rec = draft.recurrence
     if rec is None:
         return [occurrence(spec, draft.start_time)]
-    horizon = EPOCH0 + 4 * 365 * DAY  # a forever series is a bug; show it, but finitely
+    # a forever series that is not a birthday is a bug; shown, but finitely
     return [
         occurrence(spec, t)
-        for t in series.occurrences(draft.start_time, rec, end=horizon)
+        for t in series.occurrences(draft.start_time, rec, end=HORIZON)
         if t not in rec.exclude_times
     ]
 
@@ -410,8 +412,10 @@ class Soak:
         self.config.chmod(0o600)
         for _ in range(8):
             self._local_create()
-        # one expanded event always, so that even a short run edits its occurrences
+        # one expanded event and one birthday always, so that even a short run edits
+        # an expanded event's occurrences and a series from before 1970
         self._local_create(expanded=True)
+        self._local_create(birthday=True)
         for _ in range(4):
             self._remote_create()
         run = self.sync()
@@ -455,6 +459,22 @@ class Soak:
             location=rng.choice(("", "Berlin, Raum 2")),
             rule=Rule(freq="WEEKLY", interval=1, until=int(last.timestamp())),
             tz=BERLIN,
+        )
+
+    def _birthday_spec(self, key: int) -> Spec:
+        """A birthday: all day, yearly forever, from a date before 1970."""
+        rng = self.rng
+        born = datetime(
+            rng.choice((1965, 1965, 1962, 1969)), rng.randint(1, 12), rng.randint(1, 28)
+        )
+        return Spec(
+            summary=self._summary(key),
+            start=int(born.replace(tzinfo=CST).timestamp()),
+            duration=DAY,
+            all_day=True,
+            description=rng.choice(("", "born")),
+            rule=Rule(freq="YEARLY", interval=1, until=HORIZON),
+            reminders=rng.choice(((), (-86400,))),
         )
 
     def _random_spec(self, key: int, *, expanded_ok: bool = False) -> Spec:
@@ -513,12 +533,15 @@ class Soak:
 
     # --- user operations: local -------------------------------------------------------------
 
-    def _local_create(self, *, expanded: bool = False) -> None:
+    def _local_create(self, *, expanded: bool = False, birthday: bool = False) -> None:
         key = self._new_key()
-        # only a file can hold a rule WeCom cannot (a WeCom client creates none)
-        spec = (self._expanded_spec(key) if expanded else None) or self._random_spec(
-            key, expanded_ok=True
-        )
+        # only a file can hold a rule WeCom cannot, or a date before 1970 (a WeCom
+        # client creates neither)
+        if birthday or self.rng.random() < 0.08:
+            spec: Spec | None = self._birthday_spec(key)
+        else:
+            spec = self._expanded_spec(key) if expanded else None
+        spec = spec or self._random_spec(key, expanded_ok=True)
         entity = Entity(key=key, master=spec, dirty_local=True)
         self.entities[key] = entity
         _write_atomic(self.local / f"soak-{key}.ics", to_ics(f"soak-{key}@example.com", entity))
@@ -544,6 +567,8 @@ class Soak:
             m.description = rng.choice(("", "new agenda", "moved\nplease note"))
         if rng.random() < 0.3:
             m.location = rng.choice(("", "Room 2", "Shanghai"))
+        if entity.birthday and rng.random() < 0.5:
+            m.reminders = rng.choice(((), (-86400,), (-172800,), (-604800,), (32400,)))
         if not m.all_day and not twin.overrides and not m.exdates and rng.random() < 0.4:
             shift = rng.choice((-2, -1, 1, 2, 24, 48)) * HOUR
             m.start += shift
@@ -665,6 +690,35 @@ class Soak:
         entity.dirty_remote = True
         self.entities[key] = Entity(key=key, master=single, dirty_remote=True)
         return True
+
+    def _remote_birthday(self, index: dict[str, list[dict[str, Any]]]) -> None:
+        """A WeCom user edits a birthday as WeCom shows it (from its first occurrence
+        since 1970): a new summary, a new reminder. The file must keep its DTSTART."""
+        rng = self.rng
+        choices = [e for e in self.entities.values() if e.birthday and not e.dirty_local]
+        if not choices:
+            return
+        entity = rng.choice(choices)
+        found = index.get(entity.master.summary)
+        if not found:
+            return
+        schedule = found[0]
+        spec = entity.master
+        old = spec.summary
+        spec.summary = self._summary(entity.key)
+        if rng.random() < 0.7:
+            spec.reminders = rng.choice(((-86400,), (-172800,), (-604800,), (32400,), ()))
+        # what the app sends: the schedule as it is, with the user's changes
+        fields = ("schedule_id", "start_time", "end_time", "is_whole_day", "description")
+        body = {k: schedule[k] for k in fields}
+        reminders = {k: v for k, v in schedule["reminders"].items() if k != "exclude_time_list"}
+        reminders["is_remind"] = 1 if spec.reminders else 0
+        reminders["remind_time_diffs"] = list(spec.reminders)
+        body.update(summary=spec.summary, reminders=reminders)
+        self.api.ok(SCHEDULE + "update", {"schedule": body})
+        entity.dirty_remote = True
+        self.figures.operations["remote birthday edit"] += 1
+        self.log(f"  remote birthday edit: {old!r} -> {spec.summary!r} {spec.reminders}")
 
     # --- expanded events: WeCom's users change one occurrence at a time ------------------
 
@@ -859,6 +913,9 @@ class Soak:
             # WeCom has no series of an expanded event to edit, answer or delete as a
             # whole: its users change one occurrence at a time (_remote_occurrence)
             and not (side == "remote" and e.expanded)
+            # a birthday's start is before what WeCom holds: its users edit what
+            # WeCom shows them (_remote_birthday), and the file its rule stays as is
+            and not (e.birthday and (side == "remote" or series_only))
         ]
         return self.rng.choice(choices) if choices else None
 
@@ -892,6 +949,9 @@ class Soak:
             return
         if side == "remote" and roll < delete_p + 0.2:
             self._remote_occurrence()
+            return
+        if side == "remote" and roll < delete_p + 0.25:
+            self._remote_birthday(remote)
             return
         if roll < delete_p + 0.35:
             target = self._pick(side=side, series_only=True)
@@ -938,7 +998,11 @@ class Soak:
         clean = [
             e
             for e in self.entities.values()
-            if not e.dirty and not e.overrides and not e.master.responses and not e.expanded
+            if not e.dirty
+            and not e.overrides
+            and not e.master.responses
+            and not e.expanded
+            and not e.birthday
         ]
         if not clean:
             return
@@ -1149,6 +1213,29 @@ class Soak:
         ]
         problems += self._compare_responses(partstats, responses)
         problems += self._compare_expanded()
+        problems += self._compare_birthdays()
+        return problems
+
+    def _compare_birthdays(self) -> list[str]:
+        """Each birthday's file still starts on its date before 1970, yearly forever."""
+        problems = []
+        index = self._local_index()
+        for e in self.entities.values():
+            if not e.birthday:
+                continue
+            found = index.get(e.master.summary)
+            if found is None:
+                continue  # compare() has said what is missing
+            cal = icalendar.Calendar.from_ical(found[0].read_bytes())
+            master: Any = next(v for v in cal.walk("VEVENT") if "RECURRENCE-ID" not in v)
+            want = datetime.fromtimestamp(e.master.start, CST).date()
+            got = master["DTSTART"].dt
+            rule = master.get("RRULE")
+            if got != want or rule is None or dict(rule) != {"FREQ": ["YEARLY"]}:
+                problems.append(
+                    f"birthday {e.master.summary!r}: the file has DTSTART {got}, RRULE "
+                    f"{rule.to_ical().decode() if rule else None}; the oracle {want}, FREQ=YEARLY"
+                )
         return problems
 
     def _compare_expanded(self) -> list[str]:

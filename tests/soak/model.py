@@ -39,18 +39,22 @@ WEEK = 7 * DAY
 HOUR = 3600
 DOMAIN = "example.com"
 USERS = ("zhangsan", "lisi", "wangwu")
+#: the compare's end of time: a forever series (the birthdays) is compared up to here
+HORIZON = int(datetime(2031, 1, 1, tzinfo=CST).timestamp())
+#: WeCom reminder diffs (seconds from the start) -> the VALARM TRIGGER an editor writes
+TRIGGERS = {-86400: "-P1D", -172800: "-P2D", -604800: "-P7D", 32400: "PT9H", -900: "-PT15M"}
 #: response_status -> PARTSTAT, only the statuses whose mapping is one to one
 PARTSTAT = {1: "TENTATIVE", 2: "ACCEPTED", 4: "DECLINED"}
 
 #: an occurrence as both sides and the oracle are compared
-Occurrence = tuple[str, str, str, int, int, bool, tuple[str, ...]]
+Occurrence = tuple[str, str, str, int, int, bool, tuple[str, ...], tuple[int, ...]]
 
 
 @dataclass
 class Rule:
-    freq: str  #: DAILY or WEEKLY
+    freq: str  #: DAILY, WEEKLY, or YEARLY (a birthday: forever, `until` unused)
     interval: int
-    until: int  #: the last occurrence's start (always set: every series is finite)
+    until: int  #: the last occurrence's start (a DAILY/WEEKLY series is always finite)
 
     @property
     def step(self) -> int:
@@ -74,11 +78,19 @@ class Spec:
     responses: dict[str, int] = field(default_factory=dict)
     #: the zone the file writes it in; anything but TZ makes the event expanded
     tz: str = TZ
+    #: WeCom's remind_time_diffs (a VALARM each in the file), sorted
+    reminders: tuple[int, ...] = ()
 
     def starts(self) -> list[int]:
         """Every start of the rule, exclusions ignored."""
         if self.rule is None:
             return [self.start]
+        if self.rule.freq == "YEARLY":
+            # a birthday from before 1970: only what WeCom can hold (its times are
+            # unsigned) is compared, from the first occurrence since 1970 to HORIZON
+            first = datetime.fromtimestamp(self.start, CST)
+            years = (first.replace(year=y) for y in range(1970, 2031))
+            return [t for d in years if 0 <= (t := int(d.timestamp())) <= HORIZON]
         if self.tz == TZ:
             return list(range(self.start, self.rule.until + 1, self.rule.step))
         # a fixed wall time: aware datetime arithmetic keeps the wall clock, and
@@ -104,6 +116,11 @@ class Entity:
     @property
     def dirty(self) -> bool:
         return self.dirty_local or self.dirty_remote
+
+    @property
+    def birthday(self) -> bool:
+        """A yearly all-day event from before 1970."""
+        return self.master.rule is not None and self.master.rule.freq == "YEARLY"
 
     @property
     def expanded(self) -> bool:
@@ -147,6 +164,7 @@ def occurrence(spec: Spec, start: int) -> Occurrence:
         start + spec.duration,
         spec.all_day,
         tuple(sorted(spec.attendees)),
+        tuple(sorted(spec.reminders)),
     )
 
 
@@ -189,7 +207,9 @@ def _vevent(uid: str, spec: Spec, *, recurrence_id: int | None = None, tz: str =
         lines.append(f"DTEND;TZID={tz}:{_local(spec.start + spec.duration, tz)}")
     if recurrence_id is not None:
         lines.append(f"RECURRENCE-ID;TZID={tz}:{_local(recurrence_id, tz)}")
-    if spec.rule is not None:
+    if spec.rule is not None and spec.rule.freq == "YEARLY":
+        lines.append("RRULE:FREQ=YEARLY")
+    elif spec.rule is not None:
         r = spec.rule
         lines.append(f"RRULE:FREQ={r.freq};INTERVAL={r.interval};UNTIL={_utc(r.until)}")
     for x in sorted(spec.exdates):
@@ -198,6 +218,9 @@ def _vevent(uid: str, spec: Spec, *, recurrence_id: int | None = None, tz: str =
         status = spec.responses.get(user)
         part = f";PARTSTAT={PARTSTAT[status]}" if status in PARTSTAT else ""
         lines.append(f"ATTENDEE{part}:mailto:{user}@{DOMAIN}")
+    for diff in spec.reminders:
+        lines += ["BEGIN:VALARM", "ACTION:DISPLAY", "DESCRIPTION:Reminder"]
+        lines += [f"TRIGGER:{TRIGGERS[diff]}", "END:VALARM"]
     lines.append("END:VEVENT")
     return lines
 
@@ -230,6 +253,8 @@ def to_schedule(spec: Spec, *, cal_id: str | None = None) -> dict[str, Any]:
     if cal_id is not None:
         body["cal_id"] = cal_id
     reminders: dict[str, Any] = {"is_remind": 0, "is_repeat": 0}
+    if spec.reminders:
+        reminders.update(is_remind=1, remind_time_diffs=list(spec.reminders))
     if spec.rule is not None:
         r = spec.rule
         reminders.update(
