@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.soak.harness import Soak
-from tests.soak.model import BERLIN, to_schedule
+from tests.soak.model import BERLIN, CST, to_schedule
 
 
 def _soak(server: Any, tmp_path: Path, *, cycles: int, seed: int, policy: str) -> None:
@@ -111,3 +111,27 @@ def test_the_check_sees_expanded_occurrences(emulator_server: Any, tmp_path: Pat
     assert len(rfc) == 1 and "in the oracle only" in rfc[0], rfc
     assert any("'behind its back'" in p and "in WeCom only" in p for p in problems), problems
     assert any(entity.master.summary in p and "in the oracle only" in p for p in problems)
+
+
+def test_the_check_sees_a_birthday_lose_its_year(emulator_server: Any, tmp_path: Path) -> None:
+    """A birthday from before 1970 is in WeCom from 1970 on; a file whose DTSTART moved
+    there (the same occurrences WeCom can hold) is still a finding."""
+    soak = Soak(emulator_server.url, tmp_path, seed=5)
+    try:
+        soak.start()
+        assert soak.compare() == []
+        entity = next(e for e in soak.entities.values() if e.birthday)
+        born = datetime.fromtimestamp(entity.master.start, CST)
+        assert born.year < 1970
+        (mine,) = [
+            s for s in soak.api.schedules(soak.cal_id) if s["summary"] == entity.master.summary
+        ]
+        assert datetime.fromtimestamp(mine["start_time"], CST).year == 1970
+        mark = entity.master.summary.encode()
+        path = next(p for p in soak.local.glob("*.ics") if mark in p.read_bytes())
+        text = path.read_bytes().replace(f":{born.year}".encode(), b":1970")
+        path.write_bytes(text)
+        problems = soak.compare()
+    finally:
+        soak.close()
+    assert problems and all("birthday" in p for p in problems), problems
