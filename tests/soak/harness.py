@@ -273,7 +273,14 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 def _fmt(o: Occurrence) -> str:
     when = datetime.fromtimestamp(o[3], CST).strftime("%Y-%m-%d %H:%M")
-    return f"{o[0]!r} at {when} ({(o[4] - o[3]) // 60} min{', all day' if o[5] else ''})"
+    # what else differs between two occurrences of one summary and time
+    rest = "".join(
+        f", {name} {value!r}"
+        for name, value in (("description", o[1]), ("location", o[2]), ("attendees", o[6]))
+        if value
+    )
+    rest += f", reminders {o[7]}" if o[7] else ""
+    return f"{o[0]!r} at {when} ({(o[4] - o[3]) // 60} min{', all day' if o[5] else ''}{rest})"
 
 
 def _draft_occurrences(draft: ScheduleDraft) -> list[Occurrence]:
@@ -709,7 +716,15 @@ class Soak:
         if rng.random() < 0.7:
             spec.reminders = rng.choice(((-86400,), (-172800,), (-604800,), (32400,), ()))
         # what the app sends: the schedule as it is, with the user's changes
-        fields = ("schedule_id", "start_time", "end_time", "is_whole_day", "description")
+        # (update overwrites: a field left out is cleared)
+        fields = (
+            "schedule_id",
+            "start_time",
+            "end_time",
+            "is_whole_day",
+            "description",
+            "location",
+        )
         body = {k: schedule[k] for k in fields}
         reminders = {k: v for k, v in schedule["reminders"].items() if k != "exclude_time_list"}
         reminders["is_remind"] = 1 if spec.reminders else 0
