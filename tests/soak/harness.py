@@ -14,6 +14,9 @@ saving), which WeCom holds as one single schedule per occurrence. WeCom's users
 change those one at a time (edit, delete, cancel: the oracle then holds an
 override or an EXDATE); both sides changing the same occurrence before a sync
 is a conflict of that occurrence alone, expected as the pair's policy says.
+Birthdays (all day, yearly forever, from before 1970) reach WeCom from their
+first occurrence since 1970; WeCom's edits of them (summary, reminder) must
+come back onto the file's original DTSTART (_compare_birthdays).
 
 Only the emulator's HTTP interface is used (API and /_emulator/*), so the
 same harness drives an emulator in this process or a `wesync emulator`
