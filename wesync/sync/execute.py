@@ -336,8 +336,13 @@ class Executor:
         cal = icalendar.Calendar.from_ical(mine.data)
         for event in cal.walk("VEVENT"):
             event["UID"] = action.copy_uid
-        data = serialize(cal)
-        href, etag = self.storage.create(action.copy_uid, data)
+        copy = self._save_copy(action.copy_uid, serialize(cal))
+        self.db.log_conflict(action.uid, f"keep-both: local version saved as {action.copy_uid}")
+        return copy
+
+    def _save_copy(self, copy_uid: str, data: bytes) -> LocalItem:
+        """Create the file of a keep-both copy and take it into this run's scan."""
+        href, etag = self.storage.create(copy_uid, data)
         copy = translate(
             data,
             href=href,
@@ -346,8 +351,7 @@ class Executor:
             now=self.now,
             where=f"{self.where}/{href}",
         )
-        self.local.items[action.copy_uid] = copy
-        self.db.log_conflict(action.uid, f"keep-both: local version saved as {action.copy_uid}")
+        self.local.items[copy_uid] = copy
         return copy
 
     def _keep_occurrence_copy(self, uid: str, slot: SlotKey, copy_uid: str) -> LocalItem | None:
@@ -366,17 +370,7 @@ class Executor:
             existing=None,
             now=self.now,
         )
-        data = serialize(cal)
-        href, etag = self.storage.create(copy_uid, data)
-        copy = translate(
-            data,
-            href=href,
-            etag=etag,
-            options=self.options,
-            now=self.now,
-            where=f"{self.where}/{href}",
-        )
-        self.local.items[copy_uid] = copy
+        copy = self._save_copy(copy_uid, serialize(cal))
         self.db.log_conflict(uid, f"keep-both: {slot} of the file saved as {copy_uid}")
         return copy
 
