@@ -27,12 +27,12 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from wesync.errors import SyncError
 from wesync.sync.problems import SyncKind, SyncProblem, slot_recurrence_id
 from wesync.sync.slots import is_retired
 from wesync.sync.status import StatusItem
 from wesync.translate.canonical import ScheduleDraft, SlotKey
-from wesync.wecom.models import Schedule, broken_of
+from wesync.wecom.errors import NotFoundError
+from wesync.wecom.models import BrokenSchedule, Schedule, broken_of
 
 #: schedules fetched with `get` at a time (a multiple of the 1000 ids a call takes),
 #: so that a full fetch of a big calendar never holds every answer at once
@@ -111,6 +111,38 @@ class RemoteScan:
             self.groups.get(owner[0], {}).pop(owner[1], None)
 
 
+async def confirm_absent(
+    client: ScheduleReader, ids: Sequence[str]
+) -> tuple[list[Schedule], list[BrokenSchedule], int]:
+    """Ask WeCom for these schedules by id: (those it returns, those it returns
+    unreadable, the calls made). An id it does not return is unknown to it: gone.
+
+    WeCom may fail a whole `get` for one unknown id (NotFoundError) or leave that
+    id out of the answer; the first is met by asking for each half again, so k
+    unknown ids among n cost about k * log2(n) calls, and none when all are known."""
+    calls = 0
+
+    async def ask(part: Sequence[str]) -> tuple[list[Schedule], list[BrokenSchedule]]:
+        nonlocal calls
+        calls += (len(part) + 999) // 1000
+        try:
+            answer = await client.schedule_get(part)
+        except NotFoundError:
+            if len(part) == 1:
+                return [], []
+            mid = len(part) // 2
+            a, ab = await ask(part[:mid])
+            b, bb = await ask(part[mid:])
+            return a + b, ab + bb
+        asked = set(part)
+        return [s for s in answer if s.schedule_id in asked], [
+            b for b in broken_of(answer) if b.schedule_id in asked
+        ]
+
+    found, broken = await ask(list(ids)) if ids else ([], [])
+    return found, broken, calls
+
+
 def remote_slot(schedule: Schedule, *, ldigest: str | None) -> RemoteSlot:
     # imported here: a sync where nothing changed reads no schedule in full
     from wesync.translate.remote import draft_from_schedule
@@ -129,6 +161,14 @@ def remote_slot(schedule: Schedule, *, ldigest: str | None) -> RemoteSlot:
     )
 
 
+#: readings of a listing that shifted while it was paged, before one is used as it is
+LISTING_READS = 3
+
+
+class _ListingShifted(Exception):
+    """The same schedule came twice: schedules were added or removed meanwhile."""
+
+
 async def scan_remote(
     client: ScheduleReader,
     cal_id: str,
@@ -136,6 +176,35 @@ async def scan_remote(
     *,
     now: int,
     full_fetch: bool = False,
+) -> RemoteScan:
+    """WeCom's side of the pair. A listing that shifted under the paging (an entry
+    seen twice: WeCom lists by an order that schedules added or removed meanwhile
+    move) is read again; after LISTING_READS such readings the last one is used,
+    repeats dropped. Either way a schedule the status maps that the listing left
+    out is asked for by id (`confirm_absent`): only WeCom's word makes it gone."""
+    for attempt in range(1, LISTING_READS + 1):
+        try:
+            return await _scan_once(
+                client,
+                cal_id,
+                status,
+                now=now,
+                full_fetch=full_fetch,
+                tolerate_shift=attempt == LISTING_READS,
+            )
+        except _ListingShifted:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _scan_once(
+    client: ScheduleReader,
+    cal_id: str,
+    status: Mapping[str, StatusItem],
+    *,
+    now: int,
+    full_fetch: bool,
+    tolerate_shift: bool,
 ) -> RemoteScan:
     scan = RemoteScan()
     owner: dict[str, tuple[str, SlotKey]] = {}
@@ -149,11 +218,16 @@ async def scan_remote(
     complete: dict[str, Schedule] = {}
     to_get: list[str] = []
     order: list[str] = []
+    cancelled: set[str] = set()  #: listed with status 1: WeCom's word that they are gone
     async for page in client.schedule_pages_raw(cal_id):
         for entry in page:
             sid = entry.get("schedule_id")
             if not sid:
                 continue
+            if sid in scan.live_ids or sid in cancelled or sid in scan.unreadable:
+                if tolerate_shift:
+                    continue
+                raise _ListingShifted(sid)
             ldigest = raw_listing_digest(entry)
             where = owner.get(sid)
             if where is not None and not full_fetch and entry.get("status") in (0, None):
@@ -178,6 +252,7 @@ async def scan_remote(
                 scan.set_unreadable(sid, str(exc), where)
                 continue
             if schedule.is_cancelled:
+                cancelled.add(sid)
                 continue
             scan.live_ids.add(sid)
             scan.listing[sid] = ldigest
@@ -206,6 +281,27 @@ async def scan_remote(
             else:
                 to_get.append(sid)
 
+    absent = [
+        sid
+        for sid, (_, key) in owner.items()
+        if sid not in scan.live_ids
+        and sid not in cancelled
+        and sid not in scan.unreadable
+        and not is_retired(key, now)
+    ]
+    if absent:
+        still, broken, calls = await confirm_absent(client, absent)
+        scan.get_calls += calls
+        for b in broken:
+            scan.set_unreadable(b.schedule_id, b.error, owner.get(b.schedule_id))
+        for found in still:
+            if found.is_cancelled or found.schedule_id is None:
+                continue
+            # the listing missed it (it shifted while paged): live, as `get` shows it
+            scan.live_ids.add(found.schedule_id)
+            order.append(found.schedule_id)
+            complete[found.schedule_id] = found
+
     settled: dict[str, RemoteSlot] = {}
     kept = 0
 
@@ -220,7 +316,7 @@ async def scan_remote(
         where = owner.get(sid)
         try:
             # a `get` answer still without is_whole_day fails here too: never read as 0
-            slot = remote_slot(full, ldigest=scan.listing[sid])
+            slot = remote_slot(full, ldigest=scan.listing.get(sid))
         except ValueError as exc:
             detail = exc.detail if isinstance(exc, UnreadableSchedule) else str(exc)
             scan.set_unreadable(sid, detail, where)
@@ -238,29 +334,22 @@ async def scan_remote(
         settled[sid] = slot
 
     if to_get:
-        scan.get_calls = (len(to_get) + 999) // 1000
-        missing: list[str] = []
         for start in range(0, len(to_get), GET_CHUNK):
             chunk = to_get[start : start + GET_CHUNK]
-            fetched = await client.schedule_get(chunk)
+            fetched, broken, calls = await confirm_absent(client, chunk)
+            scan.get_calls += calls
             by_id = {s.schedule_id: s for s in fetched if s.schedule_id}
-            asked = set(chunk)
-            for broken in broken_of(fetched):
-                if broken.schedule_id in asked and broken.schedule_id not in by_id:
-                    scan.set_unreadable(
-                        broken.schedule_id, broken.error, owner.get(broken.schedule_id)
-                    )
-            missing += [x for x in chunk if x not in by_id and x not in scan.unreadable]
-            if not missing:
-                for fetched_id in chunk:
-                    if fetched_id in by_id:
-                        settle(fetched_id, by_id[fetched_id])
+            for b in broken:
+                if b.schedule_id not in by_id:
+                    scan.set_unreadable(b.schedule_id, b.error, owner.get(b.schedule_id))
+            for fetched_id in chunk:
+                if fetched_id in by_id:
+                    settle(fetched_id, by_id[fetched_id])
+                elif fetched_id not in scan.unreadable:
+                    # listed, then unknown to `get`: deleted meanwhile, on WeCom's word
+                    scan.live_ids.discard(fetched_id)
+                    scan.listing.pop(fetched_id, None)
             del fetched, by_id
-        if missing:
-            raise SyncError(
-                f"WeCom listed {len(missing)} schedules that `get` did not return "
-                f"(first: {missing[0]}); not syncing on a partial view"
-            )
 
     for sid in order:
         if sid in complete:
