@@ -63,9 +63,7 @@ READ_BACK_CHUNK = 2000
 
 
 class Client(ScheduleWriter, Protocol):
-    """What the executor needs of the WeCom client: the writer's calls plus get."""
-
-    async def schedule_get(self, schedule_ids: Sequence[str]) -> list[Schedule]: ...
+    """What the executor needs of the WeCom client (the writer's calls, get included)."""
 
 
 class DbJournal:

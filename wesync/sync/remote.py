@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -66,6 +66,8 @@ class ScheduleWriter(Protocol):
     async def schedule_del(
         self, schedule_id: str, *, op_mode: int = 0, op_start_time: int | None = None
     ) -> None: ...
+
+    async def schedule_get(self, schedule_ids: Sequence[str]) -> list[Schedule]: ...
 
 
 class Journal(Protocol):
@@ -173,6 +175,13 @@ class _Push:
         self.result.calls += 1
         self.journal.landed(intent, slot=slot, schedule_id=None)
         self.result.slots.pop(slot, None)
+
+    async def exclusions_of(self, sid: str) -> frozenset[int]:
+        """The occurrences the series `sid` lacks in WeCom now, as `get` shows them."""
+        for schedule in await self.client.schedule_get([sid]):
+            if schedule.schedule_id == sid and schedule.reminders is not None:
+                return frozenset(schedule.reminders.exclude_time_list or ())
+        return frozenset()
 
     async def exclude(self, master: str, at: int) -> None:
         intent = self._intent(MASTER, "exclude", master, None)
@@ -312,6 +321,10 @@ async def push_event(
                     )
                 if old_base.content_digest() != base.content_digest():
                     await p.update(MASTER, old_master.schedule_id, base, old_master.schedule)
+                    if excluded:
+                        # an update is a full replace, and whether it keeps the series'
+                        # exclusions is undocumented: look, and restore what is needed
+                        excluded = await p.exclusions_of(old_master.schedule_id)
             else:
                 # WeCom cannot un-exclude or re-shape a series: delete and create it again
                 await p.delete(MASTER, old_master.schedule_id)
