@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.sync.helpers import loopback_client, make_calendar, writes
+from tests.sync.helpers import know_sequence, loopback_client, make_calendar, writes
 from wesync.config import PairConfig
 from wesync.sync.engine import run_pair
 from wesync.sync.report import PairReport
@@ -77,6 +77,12 @@ class Env:
         report = await self.sync(**kw)
         assert report.ok, (report.error, report.problems)
         return report
+
+    def know_sequence(self, answer: str = "per-change") -> None:
+        """Tell wesync how WeCom's listing `sequence` moves, as it learns it itself
+        (wesync.sync.sequence), so that a test of a first sync's calls does not see
+        the one unchanged update with which wesync looks."""
+        know_sequence(self.state, self.pair.name, answer)
 
     def write_config(self, path: Path, *, secret: str | None = None, wecom: str = "") -> Path:
         """A wesync config file for this pair; `wecom`: more lines for [wecom]."""

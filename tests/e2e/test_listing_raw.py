@@ -13,6 +13,7 @@ from tests.e2e.test_series import LAST_FRIDAY, LUNCH, SERIES
 from tests.sync.helpers import loopback_client, writes
 from wesync.sync import listing as listing_mod
 from wesync.sync.listing import RemoteScan, scan_remote
+from wesync.sync.sequence import PER_CHANGE
 from wesync.sync.status import StatusDB, status_path
 from wesync.wecom.models import Schedule
 
@@ -21,7 +22,11 @@ async def scan(env: Env, *, full_fetch: bool) -> RemoteScan:
     with StatusDB(status_path(env.state, env.pair.name)) as db:
         status = db.load()
     async with loopback_client(env.server) as client:
-        return await scan_remote(client, env.cal_id, status, now=NOW, full_fetch=full_fetch)
+        # under the answer "sequence rises on every change" (the emulator's default);
+        # test_sequence.py has the others
+        return await scan_remote(
+            client, env.cal_id, status, now=NOW, full_fetch=full_fetch, verdict=PER_CHANGE
+        )
 
 
 def view(remote: RemoteScan) -> dict[str, Any]:

@@ -140,6 +140,7 @@ def utc_event(*lines: str) -> str:
 
 
 async def test_override_moved_to_the_day_before(env: Env) -> None:
+    env.know_sequence()  # the calls below are all there is
     # a UTC series at 01:00 whose third occurrence moves to 23:00 the day before:
     # WeCom cannot split an occurrence off to an earlier day (90488), so the
     # occurrence is excluded and the override added as a schedule of its own

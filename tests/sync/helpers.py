@@ -47,6 +47,17 @@ def make_calendar(server: Any, summary: str = "Team") -> str:
     return cal_id
 
 
+def know_sequence(state_dir: Path, pair: str, answer: str = "per-change") -> None:
+    """Record the answer wesync learns about WeCom's listing `sequence`
+    (wesync.sync.sequence) in the pair's status database, before a sync."""
+    from wesync.sync import sequence
+    from wesync.sync.status import StatusDB, status_path
+
+    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with StatusDB(status_path(state_dir, pair)) as db, db.transaction():
+        db.set_meta(sequence.VERDICT_KEY, answer)
+
+
 def writes(server: Any) -> list[str]:
     """Paths of the write calls the emulator served since the log was cleared."""
     log = server.admin("GET", "requests")["requests"]

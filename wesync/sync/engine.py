@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from wesync.config import Config, Direction, PairConfig
 from wesync.errors import SafetyStop, WesyncError
 from wesync.storage import open_storage
+from wesync.sync import sequence
 from wesync.sync.actions import Plan, Skip
 from wesync.sync.listing import RemoteScan, scan_remote
 from wesync.sync.local import LocalScan, scan_local, window_day
@@ -47,6 +48,7 @@ from wesync.sync.status import StatusDB, StatusItem, status_path
 from wesync.translate.options import TranslateOptions
 
 if TYPE_CHECKING:
+    from wesync.sync.execute import Executor
     from wesync.wecom.client import WeComClient
 
 log = logging.getLogger("wesync.sync")
@@ -211,8 +213,28 @@ async def _run(
 
     last_full = float(db.get_meta("last_full_fetch") or 0)
     full_fetch = not dry_run and now - last_full >= FULL_FETCH_EVERY and bool(status)
-    remote = await scan_remote(client, pair.cal_id, status, now=now, full_fetch=full_fetch)
+    verdict = db.get_meta(sequence.VERDICT_KEY) or None
+    watch = db.get_json(sequence.WATCH_KEY)
+    watched = {str(k): int(v) for k, v in watch.items()} if isinstance(watch, dict) else {}
+    remote = await scan_remote(
+        client,
+        pair.cal_id,
+        status,
+        now=now,
+        full_fetch=full_fetch,
+        verdict=verdict,
+        watched=watched,
+    )
     _set_aside()
+    learned = sequence.verdict_from(watched, remote.watched_seen)
+    if learned is not None and not dry_run:
+        with db.transaction():
+            db.set_meta(sequence.VERDICT_KEY, learned)
+            db.set_json(sequence.WATCH_KEY, {})
+        if learned != verdict:
+            log.info("%s: WeCom's listing sequence: %s (learned from wesync's writes)",
+                     pair.name, learned)
+        watched = {}
     report.problems.extend(remote.problems)
     if (full_fetch or not status) and not dry_run:
         with db.transaction():
@@ -282,6 +304,63 @@ async def _run(
         progress=progress,
     )
     await executor.run(the_plan)
+    if not watched and the_plan.writes():
+        await _watch_sequence(client, db, pair.cal_id, remote, executor, now=now)
+
+
+async def _watch_sequence(
+    client: WeComClient,
+    db: StatusDB,
+    cal_id: str,
+    remote: RemoteScan,
+    executor: Executor,
+    *,
+    now: int,
+) -> None:
+    """Watch schedules this run changed in place, so that the next listing tells
+    whether `sequence` rises on every change (wesync.sync.sequence). While nothing
+    is known and this run changed nothing in place (a first sync only adds), one
+    schedule it has just written (single, in the future, without attendees) is
+    sent again as it is, in this run that writes anyway: wesync writes, so it can
+    look. That
+    can only err towards "frozen" (if WeCom ignores an update that changes
+    nothing), the answer that costs `get`s but misses nothing."""
+    changed = executor.changed_existing
+    seen = {sid: remote.sequences[sid] for sid in sorted(changed) if sid in remote.sequences}
+    if not seen and not db.get_meta(sequence.VERDICT_KEY):
+        added = {sid for result in executor.pushed.values() for sid in result.written}
+        seen = await _resend_one(client, cal_id, added, now=now)
+    if seen:
+        with db.transaction():
+            db.set_json(sequence.WATCH_KEY, dict(list(seen.items())[: sequence.WATCH_MAX]))
+
+
+async def _resend_one(
+    client: WeComClient, cal_id: str, ours: set[str], *, now: int
+) -> dict[str, int]:
+    """Send one of the first listing page's schedules again unchanged: {id: the
+    sequence listed before}, or {} when none fits (or the listing has no sequence)."""
+    async for page in client.schedule_pages_raw(cal_id):
+        for entry in page:
+            sid, seq = entry.get("schedule_id"), entry.get("sequence")
+            if (
+                sid in ours
+                and isinstance(seq, int)
+                and entry.get("status") in (0, None)
+                and not entry.get("attendees")
+                and isinstance(entry.get("start_time"), int)
+                and entry["start_time"] > now
+                and not (entry.get("reminders") or {}).get("is_repeat")
+            ):
+                try:
+                    (schedule,) = await client.schedule_get([sid])
+                    await client.schedule_update(schedule, skip_attendees=True)
+                except (WesyncError, ValueError) as exc:
+                    log.info("could not look at how WeCom's sequence moves: %s", exc)
+                    return {}
+                return {sid: seq}
+        break  # the first page is enough, and costs one call
+    return {}
 
 
 def _set_aside() -> None:

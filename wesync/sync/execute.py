@@ -105,10 +105,12 @@ class Executor:
     #: remote pushes queued by the local phase (keep-both copies, merged events)
     _extra_remote: list[Create | Update] = field(default_factory=list)
     #: uid -> schedule ids written this run (refreshed with one `get` at the end)
-    _pushed: dict[str, PushResult] = field(default_factory=dict)
+    pushed: dict[str, PushResult] = field(default_factory=dict)
     #: events whose WeCom schedules are written to the files after the pushes
     #: (attendees' answers): they keep the full schedules read back
     _keep_full: set[str] = field(default_factory=set)
+    #: schedules this run changed in place (not added): wesync.sync.sequence watches them
+    changed_existing: set[str] = field(default_factory=set)
     _done: int = 0
     _total: int = 0
 
@@ -252,7 +254,7 @@ class Executor:
             [
                 Update(side=Side.LOCAL, uid=a.uid, reason="attendees answered in WeCom")
                 for a in pulls
-                if a.uid in self._pushed
+                if a.uid in self.pushed
             ]
         )
 
@@ -571,7 +573,8 @@ class Executor:
         result = await push_event(
             self.client, journal, uid=uid, cal_id=self.cal_id, old=old, new=new
         )
-        self._pushed[uid] = result
+        self.pushed[uid] = result
+        self.changed_existing.update(result.written & {o.schedule_id for o in old.values()})
         with self.db.transaction():
             # the push landed: it is not to be redone, even if the run stops before the
             # read-back below; what WeCom shows next run is then compared with what was
@@ -615,9 +618,9 @@ class Executor:
         holds every answer at once), each event recorded as soon as all its
         schedules were asked for. Only the events whose attendees' answers are
         written to the files afterwards keep the full schedules."""
-        if not self._pushed:
+        if not self.pushed:
             return
-        pushed = list(self._pushed.items())
+        pushed = list(self.pushed.items())
         written = [sid for _, r in pushed for sid in sorted(r.written)]
         fetched: dict[str, Schedule] = {}
         recorded = asked = 0  # events recorded; ids of the events recorded

@@ -28,6 +28,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from wesync.sync.problems import SyncKind, SyncProblem, slot_recurrence_id
+from wesync.sync.sequence import (
+    PER_CHANGE,
+    digest_proves_unchanged,
+    entry_is_complete,
+    verdict_from,
+)
 from wesync.sync.slots import is_retired
 from wesync.sync.status import StatusItem
 from wesync.translate.canonical import ScheduleDraft, SlotKey
@@ -91,6 +97,11 @@ class RemoteScan:
     unreadable: dict[str, str] = field(default_factory=dict)
     #: uid -> why it is not synced this run (one of its schedules is unreadable)
     held: dict[str, str] = field(default_factory=dict)
+    #: mapped schedule_id -> its listed `sequence`: the engine watches the ones the
+    #: run changes, to learn whether sequence rises on every change (sync/sequence.py)
+    sequences: dict[str, int] = field(default_factory=dict)
+    #: the watched schedules' sequence as listed now (None: the entry has none)
+    watched_seen: dict[str, int | None] = field(default_factory=dict)
     #: one per unreadable schedule, for the report
     problems: list[SyncProblem] = field(default_factory=list)
 
@@ -176,8 +187,13 @@ async def scan_remote(
     *,
     now: int,
     full_fetch: bool = False,
+    verdict: str | None = None,
+    watched: Mapping[str, int] | None = None,
 ) -> RemoteScan:
-    """WeCom's side of the pair. A listing that shifted under the paging (an entry
+    """WeCom's side of the pair. An entry whose listing digest equals the stored one
+    is reused only when that proves it unchanged (`verdict`: what wesync knows of
+    `sequence`, see wesync.sync.sequence); `watched` schedules have their listed
+    sequence noted in `watched_seen`. A listing that shifted under the paging (an entry
     seen twice: WeCom lists by an order that schedules added or removed meanwhile
     move) is read again; after LISTING_READS such readings the last one is used,
     repeats dropped. Either way a schedule the status maps that the listing left
@@ -191,6 +207,8 @@ async def scan_remote(
                 now=now,
                 full_fetch=full_fetch,
                 tolerate_shift=attempt == LISTING_READS,
+                verdict=verdict,
+                watched=watched or {},
             )
         except _ListingShifted:
             continue
@@ -205,6 +223,8 @@ async def _scan_once(
     now: int,
     full_fetch: bool,
     tolerate_shift: bool,
+    verdict: str | None,
+    watched: Mapping[str, int],
 ) -> RemoteScan:
     scan = RemoteScan()
     owner: dict[str, tuple[str, SlotKey]] = {}
@@ -219,6 +239,7 @@ async def _scan_once(
     to_get: list[str] = []
     order: list[str] = []
     cancelled: set[str] = set()  #: listed with status 1: WeCom's word that they are gone
+    waiting: list[str] = []  #: unchanged by digest, if this listing shows sequence moves
     async for page in client.schedule_pages_raw(cal_id):
         for entry in page:
             sid = entry.get("schedule_id")
@@ -230,21 +251,41 @@ async def _scan_once(
                 raise _ListingShifted(sid)
             ldigest = raw_listing_digest(entry)
             where = owner.get(sid)
-            if where is not None and not full_fetch and entry.get("status") in (0, None):
+            if sid in watched:
+                seq = entry.get("sequence")
+                scan.watched_seen[sid] = seq if isinstance(seq, int) else None
+            if where is not None and isinstance(entry.get("sequence"), int):
+                scan.sequences[sid] = entry["sequence"]
+            proves = not full_fetch and digest_proves_unchanged(entry, verdict)
+            # this listing itself may answer the question (a watched schedule): the
+            # entries that answer would settle wait for the end of the listing
+            wait = (
+                not proves
+                and not full_fetch
+                and watched
+                and verdict is None
+                and "sequence" in entry
+                and not entry_is_complete(entry)
+            )
+            if where is not None and (proves or wait) and entry.get("status") in (0, None):
                 uid, key = where
                 old = status[uid].slots[key]
                 if old.listing_digest == ldigest and old.remote_digest and old.remote_content:
                     ldigest = old.listing_digest  # the stored string: one copy is held
                     scan.live_ids.add(sid)
                     scan.listing[sid] = ldigest
-                    if not is_retired(key, now):
-                        scan.groups.setdefault(uid, {})[key] = RemoteSlot(
-                            schedule_id=sid,
-                            digest=old.remote_digest,
-                            content_digest=old.remote_content,
-                            listing_digest=ldigest,
-                            summary=status[uid].summary,
-                        )
+                    if is_retired(key, now):
+                        continue
+                    if wait:
+                        waiting.append(sid)
+                        continue
+                    scan.groups.setdefault(uid, {})[key] = RemoteSlot(
+                        schedule_id=sid,
+                        digest=old.remote_digest,
+                        content_digest=old.remote_content,
+                        listing_digest=ldigest,
+                        summary=status[uid].summary,
+                    )
                     continue
             try:
                 schedule = Schedule.from_api(entry)
@@ -262,7 +303,7 @@ async def _scan_once(
                     continue
                 old = status[uid].slots[key]
                 if (
-                    not full_fetch
+                    proves
                     and old.listing_digest == ldigest
                     and old.remote_digest
                     and old.remote_content
@@ -279,6 +320,24 @@ async def _scan_once(
             if schedule.is_complete:
                 complete[sid] = schedule
             else:
+                to_get.append(sid)
+
+    if waiting:
+        learned = verdict_from(watched, scan.watched_seen)
+        for sid in waiting:
+            uid, key = owner[sid]
+            if learned == PER_CHANGE:
+                old = status[uid].slots[key]
+                assert old.remote_digest and old.remote_content
+                scan.groups.setdefault(uid, {})[key] = RemoteSlot(
+                    schedule_id=sid,
+                    digest=old.remote_digest,
+                    content_digest=old.remote_content,
+                    listing_digest=scan.listing[sid],
+                    summary=status[uid].summary,
+                )
+            else:
+                order.append(sid)
                 to_get.append(sid)
 
     absent = [
