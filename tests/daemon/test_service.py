@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,11 +51,15 @@ class FakeRunner:
     running: dict[str, int] = field(default_factory=dict)
     gate: asyncio.Event | None = None
     fail: set[str] = field(default_factory=set)
+    #: schedule_ids each run was asked to fetch, and the ids each run "wrote"
+    hints: list[list[str]] = field(default_factory=list)
+    wrote: frozenset[str] = frozenset()
     write: Callable[[PairConfig], int] | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def __call__(self, pair: PairConfig) -> RunResult:
+    async def __call__(self, pair: PairConfig, *, schedule_ids: Collection[str] = ()) -> RunResult:
         self.calls.append(pair.name)
+        self.hints.append(sorted(schedule_ids))
         self.running[pair.name] = self.running.get(pair.name, 0) + 1
         self.max_active[pair.name] = max(self.max_active.get(pair.name, 0), self.running[pair.name])
         try:
@@ -68,7 +72,7 @@ class FakeRunner:
             self.changed.set()
         if pair.name in self.fail:
             return RunResult(ok=False, error="boom")
-        return RunResult(ok=True, local_writes=writes)
+        return RunResult(ok=True, local_writes=writes, written_ids=self.wrote)
 
     def count(self, name: str) -> int:
         return self.calls.count(name)
@@ -285,9 +289,13 @@ async def test_health_and_metrics_over_http(tmp_path: Path, start: Any) -> None:
 
 def test_api_calls_from_the_client_counters() -> None:
     stats = ClientStats()
-    stats.by_endpoint_errcode.update({("/cgi-bin/gettoken", 0): 1,
-                                      ("/cgi-bin/oa/schedule/add", 0): 3,
-                                      ("/cgi-bin/oa/schedule/add", 45009): 2})
+    stats.by_endpoint_errcode.update(
+        {
+            ("/cgi-bin/gettoken", 0): 1,
+            ("/cgi-bin/oa/schedule/add", 0): 3,
+            ("/cgi-bin/oa/schedule/add", 45009): 2,
+        }
+    )
     stats.transport_errors["/cgi-bin/oa/schedule/add"] = 1
     assert api_calls_from_stats(stats) == {
         ("/cgi-bin/gettoken", "0"): 1,
@@ -300,15 +308,19 @@ def test_api_calls_from_the_client_counters() -> None:
 
 async def test_metrics_label_api_calls_with_their_errcode() -> None:
     # a real client against the emulator: the errcode label is the answer's, per endpoint
-    async with WeComClient(corpid="wwemulator", corpsecret=Secret("emulator-secret"),
-                           transport=make_transport(state_path=None)) as client:
+    async with WeComClient(
+        corpid="wwemulator",
+        corpsecret=Secret("emulator-secret"),
+        transport=make_transport(state_path=None),
+    ) as client:
         with pytest.raises(NotFoundError):
             await client.schedule_del("no-such-schedule", op_mode=C.OP_THIS)
         metrics = Metrics(interval=60, api_calls=lambda: api_calls_from_stats(client.stats))
         text = metrics.prometheus()
     assert 'wesync_api_calls_total{endpoint="/cgi-bin/gettoken",errcode="0"} 1' in text
-    assert (f'wesync_api_calls_total{{endpoint="{C.SCHEDULE_DEL}",'
-            f'errcode="{C.ERR_BAD_SCHEDULE_ID}"}} 1') in text
+    assert (
+        f'wesync_api_calls_total{{endpoint="{C.SCHEDULE_DEL}",errcode="{C.ERR_BAD_SCHEDULE_ID}"}} 1'
+    ) in text
 
 
 async def test_single_file_pair_watches_only_its_file(tmp_path: Path, start: Any) -> None:
@@ -370,3 +382,51 @@ async def test_reload_reconnects_on_new_wecom_settings_and_reschedules_intervals
     daemon.request_stop()
     assert await asyncio.wait_for(task, 10) == 0
     assert sorted(c.wecom.rate_limit for c in closed) == [100, 6000]
+
+
+async def test_a_callback_names_the_schedule_the_next_run_fetches(
+    tmp_path: Path, start: Any
+) -> None:
+    r = await start(make_config(tmp_path, ["a"]))
+    await until(lambda: r.runner.count("a") == 1)
+    r.daemon.on_callback(CallbackEvent("modify_schedule", "cal-a", "s9", "u", 1))
+    await until(lambda: r.runner.count("a") == 2)
+    assert r.runner.hints == [[], ["s9"]]
+    await stop(r)
+
+
+async def test_the_echo_of_our_own_write_sets_off_no_run(tmp_path: Path, start: Any) -> None:
+    runner = FakeRunner(wrote=frozenset({"mine"}))
+    r = await start(make_config(tmp_path, ["a"]), runner)
+    slot = r.daemon.slots["a"]
+    await until(lambda: runner.count("a") == 1 and slot.task is not None and slot.task.done())
+    # WeCom calls back for the app's own write (callbacks = all): taken as its echo
+    r.daemon.on_callback(CallbackEvent("modify_schedule", "cal-a", "mine", "", 1))
+    await asyncio.sleep(0.3)
+    assert runner.count("a") == 1
+    # a second change of it, and an answer to it, are somebody's
+    r.daemon.on_callback(CallbackEvent("modify_schedule", "cal-a", "mine", "u", 2))
+    await until(lambda: runner.count("a") == 2 and slot.task is not None and slot.task.done())
+    r.daemon.on_callback(CallbackEvent("respond_schedule", "cal-a", "mine", "u", 3))
+    await until(lambda: runner.count("a") == 3)
+    await stop(r)
+
+
+async def test_echoes_during_a_run_need_no_run_after_it(tmp_path: Path, start: Any) -> None:
+    runner = FakeRunner(gate=asyncio.Event(), wrote=frozenset({"mine"}))
+    r = await start(make_config(tmp_path, ["a"]), runner)
+    await until(lambda: runner.running.get("a") == 1)
+    r.daemon.on_callback(CallbackEvent("add_schedule", "cal-a", "mine", "", 1))
+    assert runner.gate is not None
+    runner.gate.set()
+    await until(lambda: runner.running.get("a") == 0)
+    await asyncio.sleep(0.3)
+    assert runner.count("a") == 1
+    # an answer during a run is somebody's: one more run
+    runner.gate.clear()
+    r.daemon.trigger("a", "test")
+    await until(lambda: runner.running.get("a") == 1)
+    r.daemon.on_callback(CallbackEvent("respond_schedule", "cal-a", "mine", "u", 2))
+    runner.gate.set()
+    await until(lambda: runner.count("a") == 3)
+    await stop(r)

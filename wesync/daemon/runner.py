@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -25,10 +25,14 @@ class RunResult:
     error: str | None = None
     local_writes: int = 0  #: files wesync created, changed or removed in this run
     summary: str = ""
+    #: WeCom schedules this run wrote (their callbacks are its own echo)
+    written_ids: frozenset[str] = frozenset()
 
 
 class PairRunner(Protocol):
-    async def __call__(self, pair: PairConfig) -> RunResult: ...
+    async def __call__(
+        self, pair: PairConfig, *, schedule_ids: Collection[str] = ()
+    ) -> RunResult: ...
 
 
 def _count(report: Any, *names: str) -> int:
@@ -50,6 +54,7 @@ def result_from_report(report: Any) -> RunResult:
         error=str(error) if error else None,
         local_writes=local,
         summary=summary,
+        written_ids=frozenset(getattr(report, "written_ids", ()) or ()),
     )
 
 
@@ -62,8 +67,12 @@ class EngineRunner:
         # imported late so the daemon's machinery (and its tests) load without the engine
         self._run_pair = importlib.import_module("wesync.sync.engine").run_pair
 
-    async def __call__(self, pair: PairConfig) -> RunResult:
-        report = await self._run_pair(pair, client=self.client, state_dir=self.state_dir)
+    async def __call__(
+        self, pair: PairConfig, *, schedule_ids: Collection[str] = ()
+    ) -> RunResult:
+        report = await self._run_pair(
+            pair, client=self.client, state_dir=self.state_dir, fetch_ids=schedule_ids
+        )
         return result_from_report(report)
 
 

@@ -50,6 +50,11 @@ if TYPE_CHECKING:
     from wesync.wecom.client import ClientStats
 
 log = logging.getLogger("wesync.daemon")
+#: how long after a run a callback naming a schedule it wrote is taken as its echo
+#: (WeCom may send callbacks for the app's own API writes too: issue 11)
+OWN_ECHO_SECONDS = 120.0
+#: the callbacks an API write of wesync's can echo (an answer is always a person's)
+ECHO_EVENTS = frozenset({"add_schedule", "modify_schedule", "delete_schedule"})
 
 JITTER = 0.1  #: fraction of the interval added at random to each scheduled run
 STOP_DEADLINE = 7.0  #: seconds runs in flight get to finish after SIGTERM (systemd allows 90)
@@ -101,6 +106,14 @@ class PairSlot:
     watch_stop: asyncio.Event = field(default_factory=asyncio.Event)
     changed_during_run: set[str] = field(default_factory=set)
     snapshot: dict[str, FileSig | None] = field(default_factory=dict)
+    #: schedules callbacks named since the last run started: that run fetches them
+    hinted: set[str] = field(default_factory=set)
+    #: the schedules callbacks named during the current run ("": a callback that
+    #: cannot be the run's own echo, an answer for instance)
+    hinted_during_run: set[str] = field(default_factory=set)
+    #: the schedules the last run wrote, and when it ended (monotonic): their echo
+    own_writes: set[str] = field(default_factory=set)
+    own_writes_until: float = 0.0
 
     @property
     def name(self) -> str:
@@ -304,6 +317,24 @@ class Daemon:
             )
             return
         for name in names:
+            slot = self.slots[name]
+            sid = event.schedule_id
+            if (
+                sid in slot.own_writes
+                and event.event in ECHO_EVENTS
+                and time.monotonic() < slot.own_writes_until
+            ):
+                # WeCom telling us about our own write (if it calls back for API writes
+                # too): taken once per schedule, so a person's edit after it still counts
+                slot.own_writes.discard(sid)
+                log.debug("callback %s for %s: wesync's own write", event.event, sid)
+                continue
+            if sid:
+                slot.hinted.add(sid)
+            if slot.running:
+                # an echo of a write of the running sync, or somebody's change
+                echo = sid is not None and event.event in ECHO_EVENTS
+                slot.hinted_during_run.add(sid if echo and sid else "")
             self.trigger(name, f"callback {event.event}")
 
     # -------------------------------------------------------------------- pairs
@@ -394,9 +425,11 @@ class Daemon:
         log.info("sync started (%s)", reason)
         slot.running = True
         slot.changed_during_run = set()
+        slot.hinted_during_run = set()
+        hinted, slot.hinted = slot.hinted, set()
         started = time.monotonic()
         try:
-            result = await self.handle.run(pair)
+            result = await self.handle.run(pair, schedule_ids=sorted(hinted))
         except asyncio.CancelledError:
             self.metrics.record(
                 slot.name, ok=False, duration=time.monotonic() - started, error="cancelled"
@@ -410,6 +443,13 @@ class Daemon:
         duration = time.monotonic() - started
         self.metrics.record(slot.name, ok=result.ok, duration=duration, error=result.error)
         slot.snapshot = snapshot_files(pair)
+        slot.own_writes = set(result.written_ids)
+        slot.own_writes_until = time.monotonic() + OWN_ECHO_SECONDS
+        echo = slot.hinted_during_run
+        if echo and echo <= result.written_ids and not slot.changed_during_run:
+            # every callback during the run was about a schedule the run wrote itself
+            slot.again = False
+            slot.hinted -= echo
         during = slot.changed_during_run
         if during and len(during) > result.local_writes:
             # more files changed than we wrote: someone else edited during the run

@@ -16,7 +16,7 @@ import contextlib
 import gc
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,8 +68,12 @@ async def run_pair(
     force: bool = False,
     now: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    fetch_ids: Collection[str] = (),
 ) -> PairReport:
     """Sync one pair once. With `dry_run`, plan only: nothing is written anywhere.
+
+    `fetch_ids`: schedules to read in full whatever the listing says (a callback
+    named them).
 
     `progress(done, total)` is called after each write action (for a progress bar).
     """
@@ -92,6 +96,7 @@ async def run_pair(
             force=force,
             now=now,
             progress=progress,
+            fetch_ids=fetch_ids,
         )
     _log_problems(pair.name, report.problems)
     return report
@@ -107,6 +112,7 @@ async def _run_locked(
     force: bool,
     now: int | None,
     progress: Callable[[int, int], None] | None,
+    fetch_ids: Collection[str],
 ) -> None:
     calls_before = dict(getattr(getattr(client, "stats", None), "calls", {}) or {})
     try:
@@ -119,6 +125,7 @@ async def _run_locked(
             force=force,
             now=int(now if now is not None else time.time()),
             progress=progress,
+            fetch_ids=fetch_ids,
         )
     except SafetyStop as exc:
         report.refused = True
@@ -186,6 +193,7 @@ async def _run(
     force: bool,
     now: int,
     progress: Callable[[int, int], None] | None,
+    fetch_ids: Collection[str],
 ) -> None:
     options = TranslateOptions.from_pair(pair)
     where = str(pair.local)
@@ -224,6 +232,7 @@ async def _run(
         full_fetch=full_fetch,
         verdict=verdict,
         watched=watched,
+        fetch=frozenset(fetch_ids),
     )
     _set_aside()
     learned = sequence.verdict_from(watched, remote.watched_seen)
@@ -232,8 +241,11 @@ async def _run(
             db.set_meta(sequence.VERDICT_KEY, learned)
             db.set_json(sequence.WATCH_KEY, {})
         if learned != verdict:
-            log.info("%s: WeCom's listing sequence: %s (learned from wesync's writes)",
-                     pair.name, learned)
+            log.info(
+                "%s: WeCom's listing sequence: %s (learned from wesync's writes)",
+                pair.name,
+                learned,
+            )
         watched = {}
     report.problems.extend(remote.problems)
     if (full_fetch or not status) and not dry_run:
@@ -304,6 +316,7 @@ async def _run(
         progress=progress,
     )
     await executor.run(the_plan)
+    report.written_ids = {sid for r in executor.pushed.values() for sid in (*r.written, *r.deleted)}
     if not watched and the_plan.writes():
         await _watch_sequence(client, db, pair.cal_id, remote, executor, now=now)
 

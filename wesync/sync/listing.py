@@ -189,14 +189,18 @@ async def scan_remote(
     full_fetch: bool = False,
     verdict: str | None = None,
     watched: Mapping[str, int] | None = None,
+    fetch: frozenset[str] = frozenset(),
 ) -> RemoteScan:
     """WeCom's side of the pair. An entry whose listing digest equals the stored one
     is reused only when that proves it unchanged (`verdict`: what wesync knows of
     `sequence`, see wesync.sync.sequence); `watched` schedules have their listed
-    sequence noted in `watched_seen`. A listing that shifted under the paging (an entry
-    seen twice: WeCom lists by an order that schedules added or removed meanwhile
-    move) is read again; after LISTING_READS such readings the last one is used,
-    repeats dropped. Either way a schedule the status maps that the listing left
+    sequence noted in `watched_seen`. The `fetch` schedules (named by callbacks)
+    are read in full whatever the listing shows, or leaves out.
+
+    A listing that shifted under the paging (an entry seen twice: WeCom lists by
+    an order that schedules added or removed meanwhile move) is read again;
+    after LISTING_READS such readings the last one is used, repeats dropped.
+    Either way a schedule the status maps that the listing left
     out is asked for by id (`confirm_absent`): only WeCom's word makes it gone."""
     for attempt in range(1, LISTING_READS + 1):
         try:
@@ -209,6 +213,7 @@ async def scan_remote(
                 tolerate_shift=attempt == LISTING_READS,
                 verdict=verdict,
                 watched=watched or {},
+                fetch=fetch,
             )
         except _ListingShifted:
             continue
@@ -225,6 +230,7 @@ async def _scan_once(
     tolerate_shift: bool,
     verdict: str | None,
     watched: Mapping[str, int],
+    fetch: frozenset[str],
 ) -> RemoteScan:
     scan = RemoteScan()
     owner: dict[str, tuple[str, SlotKey]] = {}
@@ -256,12 +262,13 @@ async def _scan_once(
                 scan.watched_seen[sid] = seq if isinstance(seq, int) else None
             if where is not None and isinstance(entry.get("sequence"), int):
                 scan.sequences[sid] = entry["sequence"]
-            proves = not full_fetch and digest_proves_unchanged(entry, verdict)
+            proves = not full_fetch and sid not in fetch and digest_proves_unchanged(entry, verdict)
             # this listing itself may answer the question (a watched schedule): the
             # entries that answer would settle wait for the end of the listing
             wait = (
                 not proves
                 and not full_fetch
+                and sid not in fetch
                 and watched
                 and verdict is None
                 and "sequence" in entry
@@ -348,6 +355,12 @@ async def _scan_once(
         and sid not in scan.unreadable
         and not is_retired(key, now)
     ]
+    # a schedule a callback named that the listing does not show (yet)
+    absent += sorted(
+        sid
+        for sid in fetch
+        if sid not in owner and sid not in scan.live_ids and sid not in cancelled
+    )
     if absent:
         still, broken, calls = await confirm_absent(client, absent)
         scan.get_calls += calls
@@ -356,6 +369,8 @@ async def _scan_once(
         for found in still:
             if found.is_cancelled or found.schedule_id is None:
                 continue
+            if found.schedule_id not in owner and found.cal_id not in (None, cal_id):
+                continue  # a callback's schedule of another calendar
             # the listing missed it (it shifted while paged): live, as `get` shows it
             scan.live_ids.add(found.schedule_id)
             order.append(found.schedule_id)

@@ -96,6 +96,7 @@ class OldSlot:
 class PushResult:
     slots: dict[SlotKey, str] = field(default_factory=dict)  #: slot -> schedule_id now
     written: set[str] = field(default_factory=set)  #: schedule ids added or changed
+    deleted: set[str] = field(default_factory=set)  #: schedule ids deleted
     calls: int = 0
 
 
@@ -175,6 +176,7 @@ class _Push:
         self.result.calls += 1
         self.journal.landed(intent, slot=slot, schedule_id=None)
         self.result.slots.pop(slot, None)
+        self.result.deleted.add(sid)
 
     async def exclusions_of(self, sid: str) -> frozenset[int]:
         """The occurrences the series `sid` lacks in WeCom now, as `get` shows them."""

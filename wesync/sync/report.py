@@ -45,6 +45,9 @@ class PairReport:
     finished: float | None = None
     #: WeCom calls this run, by endpoint path
     api_calls: dict[str, int] = field(default_factory=dict)
+    #: WeCom schedules this run added, changed or deleted (the daemon takes the
+    #: callbacks WeCom may send for them as their echo)
+    written_ids: set[str] = field(default_factory=set)
 
     def fail(self, message: str) -> None:
         self.ok = False
