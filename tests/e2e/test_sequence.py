@@ -89,17 +89,29 @@ async def test_until_it_knows_an_edit_wecom_hides_from_the_listing_is_seen(env: 
     await env.assert_quiet()
 
 
+ALARMED = calendar(
+    vevent(
+        "lunch@example.com",
+        "Lunch",
+        "20270105T120000",
+        "20270105T130000",
+        extra="BEGIN:VALARM\nACTION:DISPLAY\nDESCRIPTION:Lunch\nTRIGGER:-PT15M\nEND:VALARM",
+    )
+)
+
+
 async def test_a_schedule_a_callback_names_is_read_whatever_the_listing_says(env: Env) -> None:
     env.know_sequence(sequence.PER_CHANGE)
-    env.write("lunch.ics", LUNCH)
+    env.write("lunch.ics", ALARMED)
     await env.sync_ok()
     await env.sync_ok()  # learns the listing digest of what it wrote
     (lunch,) = env.schedules()
-    # changed behind a listing that does not show it (no field, no sequence moves)
-    env.server.emulator.state.schedules[lunch["schedule_id"]]["data"]["reminders"].update(
-        is_remind=1, remind_time_diffs=[-900]
-    )
+    # changed behind a listing that cannot show it (remind_time_diffs is not listed,
+    # and nothing moved the sequence)
+    reminders = env.server.emulator.state.schedules[lunch["schedule_id"]]["data"]["reminders"]
+    assert reminders["remind_time_diffs"] == [-900]
+    reminders["remind_time_diffs"] = [-3600]
     assert (await env.sync_ok()).updated_local == 0  # the listing cannot tell
     report = await env.sync_ok(fetch_ids=[lunch["schedule_id"]])  # a callback can
     assert report.updated_local == 1
-    assert b"TRIGGER:-PT15M" in env.files()["lunch.ics"]
+    assert b"TRIGGER:-PT1H" in env.files()["lunch.ics"]
