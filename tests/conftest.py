@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from wesync.emulator.variants import Variants
 from wesync.emulator import BackgroundServer, Emulator
 from wesync.emulator.emulator import DEFAULT_CORPID, DEFAULT_CORPSECRET
+from wesync.emulator.variants import Variants
 
 
 class EmulatorServer:

@@ -31,7 +31,13 @@ def _variant_help() -> str:
     return describe()
 
 
-_VARIANT_HELP = _variant_help()
+# \b keeps click from re-wrapping the table
+_HELP = f"""Serve the WeCom emulator over HTTP on loopback.
+
+\b
+Variants (--variant KEY=VALUE; the first value is the default):
+{_variant_help()}
+"""
 
 
 def _variants(items: tuple[str, ...], listing: str | None) -> Variants:
@@ -52,7 +58,7 @@ def _variants(items: tuple[str, ...], listing: str | None) -> Variants:
     return variants
 
 
-@click.command()
+@click.command(help=_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--corpid", default="wwemulator", show_default=True)
@@ -69,8 +75,8 @@ def _variants(items: tuple[str, ...], listing: str | None) -> Variants:
                    "is_whole_day, remind_time_diffs and exclude_time_list, as the documented "
                    "sample does; full: returns everything.")
 @click.option("--variant", "variant_items", multiple=True, metavar="KEY=VALUE",
-              help="Pick one answer to a behaviour WeCom does not document (repeatable). "
-                   + _VARIANT_HELP + ".")
+              help="Pick one answer to a behaviour WeCom does not document (repeatable; "
+                   "the keys and values are listed above).")
 @click.option("--callback-url", help="POST encrypted event callbacks to this URL.")
 @click.option("--callback-token", help="The callback Token (signatures).")
 @click.option("--callback-aes-key", help="The 43-character callback EncodingAESKey.")
@@ -90,7 +96,6 @@ def emulator(
     callback_token: str | None,
     callback_aes_key: str | None,
 ) -> None:
-    """Serve the WeCom emulator over HTTP on loopback."""
     from wesync.emulator import Emulator, serve
     from wesync.emulator.errors import EmulatorError
     from wesync.errors import ConfigError

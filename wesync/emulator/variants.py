@@ -127,12 +127,12 @@ def parse_assignments(items: list[str] | tuple[str, ...]) -> Variants:
 
 
 def describe() -> str:
-    """One line per key for --help: 'key: a (default) | b | c'."""
-    parts = []
+    """The table for --help: one line per key, its values, the default first."""
+    lines = []
     for key, allowed in CHOICES.items():
         if allowed is None:
             default = getattr(Variants(), _attr(key))
-            parts.append(f"{key}: a number (default {default})")
+            lines.append(f"  {key:<18} a number (default {default})")
         else:
-            parts.append(f"{key}: {allowed[0]} (default) | {' | '.join(allowed[1:])}")
-    return "; ".join(parts)
+            lines.append(f"  {key:<18} {' | '.join(allowed)}")
+    return "\n".join(lines)
