@@ -17,6 +17,7 @@ import pytest
 
 from wesync.emulator import BackgroundServer, Emulator
 from wesync.emulator.emulator import DEFAULT_CORPID, DEFAULT_CORPSECRET
+from wesync.emulator.variants import Variants
 
 
 class EmulatorServer:
@@ -71,6 +72,8 @@ class EmulatorServer:
         self._token = None
         self.emulator.reset()
         self.emulator.configure(rate_limit=10_000, token_ttl=7200, listing="sample")
+        # reset keeps variants (they are configuration), so each test starts from defaults
+        self.emulator.state.variants = Variants()
 
     def close(self) -> None:
         self._http.close()

@@ -87,6 +87,8 @@ class WeComConfig:
     base_url: str = DEFAULT_BASE_URL
     backend: Backend = Backend.HTTP
     emulator_state: Path | None = None
+    #: the in-process emulator's variants, checked: ((key, value), ...), hashable
+    emulator_variants: tuple[tuple[str, str | int], ...] = ()
     rate_limit: int = 6000  #: calls per minute per API, kept under WeCom's 10,000
     max_concurrency: int = 8  #: requests in flight at once
     timeout: float = 30.0  #: seconds per HTTP request
@@ -300,6 +302,10 @@ def _parse_wecom(raw: Mapping[str, Any], base: Path, where: str) -> WeComConfig:
     if not re.match(r"^https?://[^/\s]+", base_url):
         raise ConfigError(f"'base_url' must be an http(s):// URL, not {base_url!r}", where=where)
     emulator_state = t.text("emulator_state")
+    raw_variants = t.table("emulator_variants")
+    variants = _emulator_variants(raw_variants, where) if raw_variants is not None else ()
+    if variants and backend is not Backend.EMULATOR:  # ignored, they would mislead a test
+        raise ConfigError("'emulator_variants' needs backend = \"emulator\"", where=where)
     rate_limit = t.integer("rate_limit")
     if rate_limit is not None and rate_limit < 1:
         raise ConfigError("'rate_limit' must be at least 1 call per minute", where=where)
@@ -324,11 +330,25 @@ def _parse_wecom(raw: Mapping[str, Any], base: Path, where: str) -> WeComConfig:
         base_url=base_url.rstrip("/"),
         backend=backend,
         emulator_state=_path(base, emulator_state) if emulator_state else None,
+        emulator_variants=variants,
         rate_limit=rate_limit or 6000,
         max_concurrency=concurrency or 8,
         timeout=parse_duration(timeout, where=f"{where} timeout") if timeout is not None else 30.0,
         origin=where,
     )
+
+
+def _emulator_variants(raw: Mapping[str, Any], where: str) -> tuple[tuple[str, str | int], ...]:
+    """`emulator_variants = {KEY = VALUE, ...}`, checked by the emulator's own table."""
+    from wesync.emulator.variants import VariantError, parse_value
+
+    checked: list[tuple[str, str | int]] = []
+    for key, value in raw.items():
+        try:
+            checked.append((key, parse_value(key, value)))
+        except VariantError as exc:
+            raise ConfigError(f"'emulator_variants': {exc}", where=where) from None
+    return tuple(checked)
 
 
 def _parse_daemon(raw: Mapping[str, Any], where: str) -> DaemonConfig:

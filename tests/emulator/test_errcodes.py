@@ -32,7 +32,7 @@ def test_error_body_looks_like_wecom(api: Api) -> None:
     body = api.post(C.CALENDAR_GET, {"cal_id_list": ["nope"]})
     assert body["errcode"] == C.ERR_BAD_CAL_ID
     assert re.fullmatch(
-        r".+, hint: \[[^\]]+\], more info at "
+        r".+, hint: \[\d+_\d+_[0-9a-f]{32}\], from ip: 127\.0\.0\.1, more info at "
         r"https://open\.work\.weixin\.qq\.com/devtool/query\?e=90457", body["errmsg"])
 
 

@@ -17,9 +17,16 @@ endpoints (no token; loopback clients only, others get HTTP 403):
     POST   /_emulator/clock        {"now": unix} or {"advance": seconds} -> {"now"}
     GET    /_emulator/state        dump of calendars, schedules, apps, clock, faults
     POST   /_emulator/apps         {"corpsecret", "agentid"}: register another app
-    POST   /_emulator/config       {"rate_limit"?, "token_ttl"?, "listing"?}
-    POST   /_emulator/admin_edit   {"schedule_id", "changes": {...}, "userid"?}: an admin
-                                   edits in the WeCom app (modify_schedule callback)
+    POST   /_emulator/config       {"rate_limit"?, "token_ttl"?, "listing"?, "variants"?:
+                                   {KEY: VALUE}} (only the keys named change; see
+                                   variants.py; a bad key or value: 400, nothing changes)
+    GET    /_emulator/config       {"rate_limit", "token_ttl", "listing", "variants"}
+    POST   /_emulator/admin_edit   {"schedule_id", "changes": {...}, "userid"?,
+                                   "op_mode"?: 0|1|2, "op_start_time"?}: a member edits
+                                   in the WeCom app: the whole series (modify_schedule),
+                                   only this occurrence or this and all future (a split:
+                                   modify_schedule, then add_schedule for the new one,
+                                   whose id comes back as "new_schedule_id")
     POST   /_emulator/admin_cancel {"schedule_id", "op_start_time"?, "userid"?}
                                    (delete_schedule; one occurrence: modify_schedule)
     POST   /_emulator/admin_edit_calendar   {"cal_id", "changes"} (modify_calendar)
@@ -163,6 +170,8 @@ async def _admin(emulator: Emulator, request: Request) -> dict[str, Any]:
         return {}
     if action == "state" and method == "GET":
         return emulator.dump()
+    if action == "config" and method == "GET":
+        return emulator.config()
     if method != "POST":
         raise AdminRequestError(f"{method} /_emulator/{action} is not an administration call")
     body = await _json(request)
@@ -180,10 +189,16 @@ async def _admin(emulator: Emulator, request: Request) -> dict[str, Any]:
         emulator.add_app(secret, agentid)
         return {}
     if action == "config":
+        variants = body.get("variants")
+        if variants is not None and not isinstance(variants, dict):
+            raise AdminRequestError("'variants' must be an object of KEY: VALUE")
+        unknown = set(body) - {"rate_limit", "token_ttl", "listing", "variants"}
+        if unknown:
+            raise AdminRequestError(f"unknown config key {sorted(unknown)[0]!r}")
         emulator.configure(rate_limit=_opt_int(body, "rate_limit"),
                            token_ttl=_opt_int(body, "token_ttl"),
-                           listing=body.get("listing"))
-        return {}
+                           listing=body.get("listing"), variants=variants)
+        return emulator.config()
     if action in ADMIN_ACTIONS:
         return emulator.act(action, body)
     raise AdminRequestError(f"unknown administration call {action!r}")

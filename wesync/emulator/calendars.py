@@ -19,7 +19,6 @@ class Call:
     state: State
     app: str
     now: int
-    listing: str
 
 
 def own_calendar(state: State, app: str, cal_id: Any) -> Json:

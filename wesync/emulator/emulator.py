@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wesync.emulator import admin, calendars, schedules
+from wesync.emulator import admin, api_events, calendars, schedules
 from wesync.emulator import validate as v
 from wesync.emulator.calendars import Call
 from wesync.emulator.callbacks import CallbackConfig, CallbackSender, Event, decode_aes_key
 from wesync.emulator.errors import AdminRequestError, ApiError, EmulatorError, error_body
 from wesync.emulator.faults import Fault, FaultQueue, parse_fault
 from wesync.emulator.state import Json, Persister, State, load_state, new_token
+from wesync.emulator.variants import Variants
 from wesync.wecom import constants as C
 
 log = logging.getLogger("wesync.emulator")
@@ -35,6 +36,8 @@ DEFAULT_CORPSECRET = "emulator-secret"
 DEFAULT_AGENTID = 1000002
 DEFAULT_TOKEN_TTL = 7200
 LISTING_MODES = ("sample", "full")
+#: WeCom's days (for the daily schedule/add quota) are China's: UTC+8
+QUOTA_DAY_OFFSET = 8 * 3600
 #: expired tokens are forgotten this long after expiry (until then: 42001, after: 40014)
 TOKEN_MEMORY = 86400
 
@@ -53,7 +56,7 @@ HANDLERS: dict[str, Handler] = {
     C.SCHEDULE_DEL_ATTENDEES: schedules.del_attendees,
 }
 READ_ONLY = frozenset({C.CALENDAR_GET, C.SCHEDULE_GET, C.SCHEDULE_GET_BY_CALENDAR})
-ADMIN_ACTIONS: dict[str, Callable[[State, Mapping[str, Any], int], Event]] = {
+ADMIN_ACTIONS: dict[str, Callable[[State, Mapping[str, Any], int], list[Event]]] = {
     "respond": admin.respond,
     "admin_edit": admin.edit_schedule,
     "admin_cancel": admin.cancel_schedule,
@@ -93,30 +96,37 @@ class Emulator:
         state_path: Path | None = None,
         token_ttl: int = DEFAULT_TOKEN_TTL,
         rate_limit: int = C.CALLS_PER_MINUTE_PER_API,
-        listing: str = "sample",
+        listing: str | None = None,
+        variants: Variants | None = None,
         callback_url: str | None = None,
         callback_token: str | None = None,
         callback_aes_key: str | None = None,
     ) -> None:
-        if listing not in LISTING_MODES:
-            raise EmulatorError(f"listing must be one of {LISTING_MODES}, not {listing!r}")
+        # `listing` is the older spelling of the `listing` variant; given, it wins
+        chosen = variants if variants is not None else Variants()
+        if listing is not None:
+            if listing not in LISTING_MODES:
+                raise EmulatorError(f"listing must be one of {LISTING_MODES}, not {listing!r}")
+            chosen = chosen.with_changes({"listing": listing})
         if token_ttl < 1 or rate_limit < 1:
             raise EmulatorError("token TTL and rate limit must be positive")
         self.corpid = corpid
         self.token_ttl = token_ttl
         self.rate_limit = rate_limit
-        self.listing = listing
         self._base_apps = {corpsecret: agentid}
         self._lock = threading.RLock()
         self._faults = FaultQueue()
         self._requests: list[Json] = []
         self._windows: dict[str, tuple[int, int]] = {}
+        #: (UTC+8 day number, successful schedule/add calls that day)
+        self._adds: tuple[int, int] = (0, 0)
         #: bumped by reset(); a request delayed across a reset is dropped, not applied
         self.generation = 0
         self.callbacks = self._callback_sender(callback_url, callback_token, callback_aes_key)
         loaded = load_state(state_path) if state_path is not None else None
         self.state = loaded if loaded is not None else State(apps=dict(self._base_apps))
         self.state.apps.update(self._base_apps)
+        self.state.variants = chosen
         self._persister = (
             Persister(state_path, self.state.to_json, self._lock) if state_path else None
         )
@@ -134,6 +144,14 @@ class Emulator:
         assert url is not None and token is not None and aes_key is not None
         return CallbackSender(CallbackConfig(url=url, token=token, aes_key=decode_aes_key(aes_key),
                                              corpid=self.corpid))
+
+    @property
+    def variants(self) -> Variants:
+        return self.state.variants
+
+    @property
+    def listing(self) -> str:
+        return self.state.variants.listing
 
     # --- clock ---------------------------------------------------------------------
 
@@ -156,6 +174,7 @@ class Emulator:
 
     def handle(self, method: str, path: str, query: Mapping[str, str], body: bytes) -> Reply:
         """Answer one call to a WeCom API path (gettoken or one of the 11 endpoints)."""
+        events: list[Event] = []
         with self._lock:
             now = self.now()
             try:
@@ -168,13 +187,34 @@ class Emulator:
                 app = self._authenticate(query, now)
                 if method != "POST":
                     raise v.bad("use POST")
-                call = Call(state=self.state, app=app, now=int(now), listing=self.listing)
-                reply = _ok(handler(call, v.parse_body(body)))
+                parsed = v.parse_body(body)
+                if path == C.SCHEDULE_ADD:
+                    self._check_add_quota(now)
+                answer = handler(Call(state=self.state, app=app, now=int(now)), parsed)
             except ApiError as exc:
                 return _error(exc)
+            if path == C.SCHEDULE_ADD:
+                self._adds = (self._adds[0], self._adds[1] + 1)
             if path not in READ_ONLY:
                 self._changed()
-            return reply
+                if self.callbacks is not None and self.variants.callbacks == "all":
+                    events = api_events.events_for(self.state, app, path, body=parsed,
+                                                   answer=answer, now=int(now))
+        # sent outside the lock, as act() does: the sender has its own queue
+        for event in events:
+            assert self.callbacks is not None
+            self.callbacks.send(event, timestamp=int(now))
+        return _ok(answer)
+
+    def _check_add_quota(self, now: float) -> None:
+        """The daily schedule/add limit (the `daily-add-quota` variant; 0: none)."""
+        day = int((now + QUOTA_DAY_OFFSET) // 86400)
+        if self._adds[0] != day:
+            self._adds = (day, 0)
+        quota = self.variants.daily_add_quota
+        if quota and self._adds[1] >= quota:
+            # no detail: WeCom's own text is just "api freq out of limit, hint: ..."
+            raise ApiError(self.variants.quota_errcode)
 
     def _admit(self, path: str, now: float) -> None:
         minute = int(now // 60)
@@ -257,7 +297,8 @@ class Emulator:
     # --- administration --------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget calendars, schedules, tokens, faults, the request log and clock changes."""
+        """Forget calendars, schedules, tokens, faults, the request log and clock changes
+        (and the day's schedule/add count); keep the configuration and variants."""
         with self._lock:
             self.state.calendars.clear()
             self.state.schedules.clear()
@@ -267,6 +308,8 @@ class Emulator:
             self._faults.clear()
             self._requests.clear()
             self._windows.clear()
+            self._adds = (0, 0)
+            # variants are configuration, like the rate limit: a reset keeps them
             self.generation += 1
             self._changed()
 
@@ -312,11 +355,20 @@ class Emulator:
             raise AdminRequestError(f"unknown action {action!r}")
         with self._lock:
             now = int(self.now())
-            event = perform(self.state, body, now)
+            events = perform(self.state, body, now)
             self._changed()
         if self.callbacks is not None:
-            self.callbacks.send(event, timestamp=now)
-        return {"event": event.event, "cal_id": event.cal_id, "schedule_id": event.schedule_id}
+            for event in events:
+                self.callbacks.send(event, timestamp=now)
+        first = events[0]
+        answer: Json = {"event": first.event, "cal_id": first.cal_id,
+                        "schedule_id": first.schedule_id,
+                        "events": [{"event": e.event, "cal_id": e.cal_id,
+                                    "schedule_id": e.schedule_id} for e in events]}
+        if len(events) > 1:
+            # a member's split made a new schedule: its id, as schedule/update would answer
+            answer["new_schedule_id"] = events[-1].schedule_id
+        return answer
 
     def dump(self) -> Json:
         """The state for GET /_emulator/state: apps named by agentid, tokens only counted.
@@ -334,19 +386,34 @@ class Emulator:
             data["tokens"] = len(data["tokens"])
             data["now"] = int(self.now())
             data["faults"] = self._faults.pending()
+            data["variants"] = self.variants.to_json()
             return data
 
     def configure(self, *, rate_limit: int | None = None, token_ttl: int | None = None,
-                  listing: str | None = None) -> None:
+                  listing: str | None = None,
+                  variants: Mapping[str, Any] | None = None) -> None:
+        """Change settings at run time; `variants` names only the keys that change.
+
+        Everything is checked before anything changes, so a refused call leaves
+        the emulator as it was.
+        """
         with self._lock:
+            chosen = self.variants.with_changes(variants or {})
+            if listing is not None and listing not in LISTING_MODES:
+                raise AdminRequestError(f"listing must be one of {LISTING_MODES}")
+            self.state.variants = chosen
             if rate_limit is not None:
                 self.rate_limit = rate_limit
             if token_ttl is not None:
                 self.token_ttl = token_ttl
             if listing is not None:
-                if listing not in LISTING_MODES:
-                    raise AdminRequestError(f"listing must be one of {LISTING_MODES}")
-                self.listing = listing
+                self.state.variants = chosen.with_changes({"listing": listing})
+
+    def config(self) -> Json:
+        """What GET /_emulator/config shows."""
+        with self._lock:
+            return {"rate_limit": self.rate_limit, "token_ttl": self.token_ttl,
+                    "listing": self.listing, "variants": self.variants.to_json()}
 
     def _changed(self) -> None:
         if self._persister is not None:

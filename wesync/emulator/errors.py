@@ -9,6 +9,8 @@ from wesync.errors import WesyncError
 from wesync.wecom import constants as C
 
 MORE_INFO_URL = "https://open.work.weixin.qq.com/devtool/query?e="
+#: WeCom names the caller's address in every errmsg; the emulator's callers are local
+FROM_IP = "127.0.0.1"
 
 # Codes the emulator answers that the shared constants do not name (wecom-api.md §2).
 ERR_ADMIN_NOT_MEMBER = 90492
@@ -71,12 +73,13 @@ class ApiError(Exception):
 
 
 def errmsg(errcode: int, detail: str = "") -> str:
-    """WeCom's errmsg layout: text, a hint with a request id, and the lookup URL."""
+    """WeCom's errmsg layout (live captures, wecom-findings §8): text, a hint with a
+    request id, the caller's address and the lookup URL."""
     text = _TEXT.get(errcode, "error")
     if detail:
         text = f"{text}: {detail}"
-    hint = f"{int(time.time())}_{secrets.randbelow(100)}_{secrets.token_hex(16)}"
-    return f"{text}, hint: [{hint}], more info at {MORE_INFO_URL}{errcode}"
+    hint = f"{int(time.time())}_{secrets.randbelow(1000)}_{secrets.token_hex(16)}"
+    return f"{text}, hint: [{hint}], from ip: {FROM_IP}, more info at {MORE_INFO_URL}{errcode}"
 
 
 def error_body(errcode: int, detail: str = "") -> dict[str, object]:

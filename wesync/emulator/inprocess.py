@@ -16,6 +16,7 @@ import httpx
 
 from wesync.emulator.app import create_app
 from wesync.emulator.emulator import DEFAULT_CORPID, DEFAULT_CORPSECRET, Emulator
+from wesync.emulator.variants import Variants
 
 
 class EmulatorTransport(httpx.ASGITransport):
@@ -33,18 +34,23 @@ _shared: dict[Path, Emulator] = {}
 _shared_lock = threading.Lock()
 
 
-def _emulator_for(state_path: Path | None, corpid: str, corpsecret: str, listing: str) -> Emulator:
+def _emulator_for(state_path: Path | None, corpid: str, corpsecret: str, listing: str | None,
+                  variants: Variants | None) -> Emulator:
     if state_path is None:
-        return Emulator(corpid=corpid, corpsecret=corpsecret, listing=listing)
+        return Emulator(corpid=corpid, corpsecret=corpsecret, listing=listing, variants=variants)
     key = state_path.resolve()
     with _shared_lock:
         emulator = _shared.get(key)
         if emulator is None:
             emulator = Emulator(corpid=corpid, corpsecret=corpsecret, state_path=key,
-                                listing=listing)
+                                listing=listing, variants=variants)
             _shared[key] = emulator
-        elif corpsecret not in emulator.state.apps:
-            emulator.add_app(corpsecret, max(emulator.state.apps.values()) + 1)
+        else:
+            if corpsecret not in emulator.state.apps:
+                emulator.add_app(corpsecret, max(emulator.state.apps.values()) + 1)
+            if variants is not None:
+                # the latest config wins: one process, one WeCom, one set of behaviours
+                emulator.state.variants = variants
         return emulator
 
 
@@ -53,7 +59,12 @@ def make_transport(
     state_path: Path | None,
     corpid: str = DEFAULT_CORPID,
     corpsecret: str = DEFAULT_CORPSECRET,
-    listing: str = "sample",
+    listing: str | None = None,
+    variants: Variants | None = None,
 ) -> httpx.AsyncBaseTransport:
-    """A transport answering like WeCom, keeping its data in `state_path` (None: memory)."""
-    return EmulatorTransport(_emulator_for(state_path, corpid, corpsecret, listing))
+    """A transport answering like WeCom, keeping its data in `state_path` (None: memory).
+
+    `variants` selects the undocumented behaviours (`[wecom] emulator_variants`);
+    `listing`, the older spelling of the listing variant, wins over it when given.
+    """
+    return EmulatorTransport(_emulator_for(state_path, corpid, corpsecret, listing, variants))

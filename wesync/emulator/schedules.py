@@ -3,7 +3,15 @@
 `sequence` is the emulator's choice (its real meaning is unconfirmed): each
 calendar keeps a counter, and a schedule takes the next value whenever it is
 created or changed in any way (update, cancellation, exclusion, trimming,
-attendees added or removed, an attendee's answer, an admin's edit).
+attendees added or removed, an attendee's answer, an admin's edit). The
+variants (variants.py) select the other plausible answers: `frozen` keeps the
+value given at creation, `absent` leaves it out of the listing.
+
+schedule/update is a full replace, as documented ("覆盖式，而不是增量式"):
+the stored schedule is rebuilt from the body alone, so a field left out is
+reset to its default; only skip_attendees=1 keeps the attendees, and
+exclude_time_list (read-only) is kept or cleared by the `update-exclusions`
+variant.
 """
 
 from __future__ import annotations
@@ -34,6 +42,8 @@ def copy_json(value: Any) -> Any:
 
 
 def touch(state: State, rec: Json) -> None:
+    if state.variants.sequence == "frozen" and rec["sequence"]:
+        return  # set once, at creation (a creation counter rather than a revision)
     cal = state.calendars[rec["data"]["cal_id"]]
     cal["last_sequence"] += 1
     rec["sequence"] = cal["last_sequence"]
@@ -93,7 +103,7 @@ def exclude(data: Json, instant: int) -> None:
         listed.sort(key=lambda x: x["start_time"])
 
 
-def _trim(data: Json, rule: Rule, before: int) -> None:
+def trim(data: Json, rule: Rule, before: int) -> None:
     """End the series with the last occurrence before `before` (repeat_until is inclusive)."""
     last = last_before(replace(rule, excluded=frozenset()), before)
     rem = data["reminders"]
@@ -148,14 +158,16 @@ def update(call: Call, body: Json) -> Json:
             touch(call.state, rec)
             return {"schedule_id": create(call.state, call.app, data["cal_id"], fields, statuses)}
         if op_start != data["start_time"]:
-            _trim(data, rule, op_start)
+            trim(data, rule, op_start)
             touch(call.state, rec)
             return {"schedule_id": create(call.state, call.app, data["cal_id"], fields, statuses)}
     elif (rule is None and not repeating and fields["start_time"] != data["start_time"]
           and fields["start_time"] < call.now):
         raise ApiError(C.ERR_START_IN_PAST, "start_time moved into the past")
-    # exclude_time_list is read-only: an edit of the whole series keeps it
-    excluded = data["reminders"]["exclude_time_list"] if repeating else []
+    # exclude_time_list is read-only: whether an edit of the whole series keeps it is
+    # undocumented (the `update-exclusions` variant)
+    keep_excluded = repeating and call.state.variants.update_exclusions == "keep"
+    excluded = data["reminders"]["exclude_time_list"] if keep_excluded else []
     write(rec, fields, statuses, cal_id=data["cal_id"], excluded=excluded)
     touch(call.state, rec)
     return {"schedule_id": schedule_id}
@@ -174,14 +186,23 @@ def delete(call: Call, body: Json) -> Json:
         elif op_start == data["start_time"]:
             data["status"] = 1
         else:
-            _trim(data, rule, op_start)
+            trim(data, rule, op_start)
     touch(call.state, rec)
     return {}
 
 
 def get(call: Call, body: Json) -> Json:
     ids = v.id_list(body, "schedule_id_list", empty_code=C.ERR_EMPTY_SCHEDULE_ID_LIST)
-    recs = [lookup(call.state, call.app, sid, writable=False) for sid in ids]
+    if call.state.variants.get == "partial":
+        # the `partial` variant: an id that cannot be read is left out, not an error
+        recs = []
+        for sid in ids:
+            try:
+                recs.append(lookup(call.state, call.app, sid, writable=False))
+            except ApiError:
+                continue
+    else:
+        recs = [lookup(call.state, call.app, sid, writable=False) for sid in ids]
     return {"schedule_list": [copy_json(rec["data"]) for rec in recs]}
 
 
@@ -189,14 +210,21 @@ def get_by_calendar(call: Call, body: Json) -> Json:
     cal_id = v.identifier(body, "cal_id", max_bytes=C.CAL_ID_MAX_BYTES)
     own_calendar(call.state, call.app, cal_id)
     offset, limit = v.page(body)
+    variants = call.state.variants
     listed = call.state.calendar_schedules(cal_id)
-    return {"schedule_list": [listing_item(rec, call.listing)
+    if variants.order == "start-time":
+        # sorted stably, so equal starts stay in creation order; an add or a move
+        # anywhere before the client's offset shifts every later page
+        listed = sorted(listed, key=lambda rec: rec["data"]["start_time"])
+    return {"schedule_list": [listing_item(rec, variants.listing, variants.sequence)
                               for rec in listed[offset:offset + limit]]}
 
 
-def listing_item(rec: Json, listing: str) -> Json:
+def listing_item(rec: Json, listing: str, sequence: str = "per-change") -> Json:
     data = copy_json(rec["data"])
     item: Json = {"schedule_id": data.pop("schedule_id"), "sequence": rec["sequence"], **data}
+    if sequence == "absent":
+        del item["sequence"]
     if listing == "sample":
         for key in SAMPLE_OMITS:
             item.pop(key, None)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from wesync.emulator.errors import EmulatorError
+from wesync.emulator.variants import Variants
 
 Json = dict[str, Any]
 FORMAT_VERSION = 1
@@ -42,6 +43,9 @@ class State:
     schedules: dict[str, Json] = field(default_factory=dict, repr=False)
     tokens: dict[str, Json] = field(default_factory=dict, repr=False)
     clock_offset: float = 0.0
+    #: the emulator's variants, kept here because every handler has the state at hand;
+    #: configuration, not data: never persisted
+    variants: Variants = field(default_factory=Variants, repr=False, compare=False)
     #: cal_id -> its schedule records in creation order (see calendar_schedules);
     #: a cache, never persisted
     _by_cal: dict[str, list[Json]] = field(

@@ -27,10 +27,12 @@ def open_client(config: Config, *, retry: RetryPolicy | None = None) -> WeComCli
     if wecom.backend is Backend.EMULATOR:
         # imported late: only this backend needs the emulator's code
         from wesync.emulator.inprocess import make_transport
+        from wesync.emulator.variants import Variants
 
         state_path = wecom.emulator_state or config.state_dir / "wecom-emulator.json"
         transport = make_transport(
-            state_path=state_path, corpid=wecom.corpid, corpsecret=secret.reveal()
+            state_path=state_path, corpid=wecom.corpid, corpsecret=secret.reveal(),
+            variants=Variants().with_changes(dict(wecom.emulator_variants)),
         )
         base_url = EMULATOR_BASE_URL
     return WeComClient(
