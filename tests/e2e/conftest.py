@@ -147,6 +147,46 @@ cal_id = "{self.cal_id}"
         assert report.writes == 0 and report.conflicts == 0, report.to_json()
 
 
+#: the worst plausible answer to each question WeCom's documentation leaves open
+#: (issue 11; wesync.emulator.variants): every e2e test runs under it too
+WORST = {
+    "sequence": "frozen",
+    "listing": "sample",
+    "update-exclusions": "clear",
+    "get": "partial",
+    "order": "start-time",
+    "callbacks": "all",
+}
+#: each other answer on its own as well, with WESYNC_SLOW=1
+SINGLE = {
+    f"{key}={value}": {key: value}
+    for key, value in (
+        ("sequence", "frozen"),
+        ("sequence", "absent"),
+        ("listing", "full"),
+        ("update-exclusions", "clear"),
+        ("get", "partial"),
+        ("order", "start-time"),
+        ("callbacks", "all"),
+    )
+}
+VARIANTS: dict[str, dict[str, str]] = {
+    "default": {},
+    "worst": WORST,
+    **(SINGLE if os.environ.get("WESYNC_SLOW") == "1" else {}),
+}
+
+
+@pytest.fixture(params=list(VARIANTS))
+def emulator_server(request: pytest.FixtureRequest, emulator_server: Any) -> Any:
+    """The session's emulator, under one set of answers to WeCom's open questions.
+    A test about the cost under the default answers is marked `default_answers`."""
+    if request.param != "default" and request.node.get_closest_marker("default_answers"):
+        pytest.skip("about the cost under the default answers")
+    emulator_server.emulator.configure(variants=VARIANTS[request.param])
+    return emulator_server
+
+
 @pytest.fixture
 def env(emulator_server: Any, tmp_path: Path) -> Env:
     return Env(emulator_server, tmp_path)

@@ -162,6 +162,7 @@ async def test_dry_run_writes_nothing_anywhere(env: Env) -> None:
     assert "Renamed" not in env.summaries()
 
 
+@pytest.mark.default_answers
 async def test_a_quiet_sync_only_lists(env: Env) -> None:
     fill(env, 30)
     await env.sync_ok()

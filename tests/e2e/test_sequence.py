@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.e2e.conftest import Env, calendar, vevent
 from tests.sync.helpers import writes
 from wesync.sync import sequence
@@ -51,6 +53,7 @@ def _verdict(env: Env) -> str | None:
 LUNCH = calendar(vevent("lunch@example.com", "Lunch", "20270105T120000", "20270105T130000"))
 
 
+@pytest.mark.default_answers
 async def test_wesync_looks_once_then_knows(env: Env) -> None:
     env.write("lunch.ics", LUNCH)
     env.server.admin("DELETE", "requests")
@@ -115,3 +118,22 @@ async def test_a_schedule_a_callback_names_is_read_whatever_the_listing_says(env
     report = await env.sync_ok(fetch_ids=[lunch["schedule_id"]])  # a callback can
     assert report.updated_local == 1
     assert b"TRIGGER:-PT1H" in env.files()["lunch.ics"]
+
+
+@pytest.mark.parametrize("answer", ["frozen", "absent"])
+async def test_a_sequence_that_does_not_rise_is_learned_and_costs_gets(
+    env: Env, answer: str
+) -> None:
+    env.server.emulator.configure(variants={"sequence": answer})
+    env.write("lunch.ics", LUNCH)
+    await env.sync_ok()
+    await env.sync_ok()
+    assert _verdict(env) == answer
+    (lunch,) = env.schedules()
+    reminders = env.server.emulator.state.schedules[lunch["schedule_id"]]["data"]["reminders"]
+    reminders.update(is_remind=1, remind_time_diffs=[-900])
+    env.server.admin("DELETE", "requests")
+    report = await env.sync_ok()
+    assert report.updated_local == 1  # seen on the next sync, whatever the listing shows
+    paths = [r["path"] for r in env.server.admin("GET", "requests")["requests"]]
+    assert "/cgi-bin/oa/schedule/get" in paths

@@ -659,7 +659,12 @@ class Soak:
         sid = found[0]["schedule_id"]
         body = {"schedule_id": sid, **to_schedule(new.master)}
         self.api.ok(SCHEDULE + "update", {"schedule": body})
-        for x in sorted(new.master.exdates - entity.master.exdates):
+        # a careful client: an update may clear the series' exclusions (WeCom leaves
+        # it open; the emulator's update-exclusions variant), so it looks and puts
+        # back every one the series should have, its overrides' included
+        (now,) = self.api.ok(SCHEDULE + "get", {"schedule_id_list": [sid]})["schedule_list"]
+        have = {x["start_time"] for x in now.get("reminders", {}).get("exclude_time_list") or ()}
+        for x in sorted((new.master.exdates | set(new.overrides)) - have):
             self.api.ok(SCHEDULE + "del", {"schedule_id": sid, "op_mode": 1, "op_start_time": x})
         for rid, o in new.overrides.items():
             before = entity.overrides.get(rid)

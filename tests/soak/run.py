@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
+
 from tests.soak.harness import POLICIES, Soak
 
 
@@ -62,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="use an emulator already running there")
     parser.add_argument("--workdir", type=Path, help="keep the folders here (default: a temp dir)")
     parser.add_argument("-v", "--verbose", action="store_true", help="one line per cycle")
+    parser.add_argument(
+        "--worst",
+        action="store_true",
+        help="the emulator answers WeCom's open questions the worst way (tests/e2e WORST)",
+    )
     args = parser.parse_args(argv)
 
     def log(message: str) -> None:
@@ -73,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         workdir.mkdir(parents=True, exist_ok=True)
         emulator = emulator_process(workdir / "emulator.json") if args.url is None else None
         with emulator or _given(args.url) as url:
+            if args.worst:
+                from tests.e2e.conftest import WORST
+
+                httpx.post(f"{url}/_emulator/config", json={"variants": WORST}).raise_for_status()
             soak = Soak(
                 url,
                 workdir,

@@ -34,6 +34,17 @@ def test_short_soak(emulator_server: Any, tmp_path: Path) -> None:
     _soak(emulator_server, tmp_path, cycles=24, seed=20261122, policy="keep-both")
 
 
+@pytest.mark.timeout(180)
+def test_short_soak_under_the_worst_answers(emulator_server: Any, tmp_path: Path) -> None:
+    """The same, with WeCom answering every undocumented question the worst way
+    (tests/e2e/conftest.py WORST): frozen sequence, the sample listing, exclusions
+    cleared by an update, partial `get`, listing by start time, callbacks for all."""
+    from tests.e2e.conftest import WORST
+
+    emulator_server.emulator.configure(variants=WORST)
+    _soak(emulator_server, tmp_path, cycles=24, seed=20261204, policy="wecom-wins")
+
+
 def test_the_check_sees_a_lost_event_and_a_duplicate(emulator_server: Any, tmp_path: Path) -> None:
     """The oracle comparison is what the soak stands on: it must see what it is for."""
     soak = Soak(emulator_server.url, tmp_path, seed=5)

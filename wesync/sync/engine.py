@@ -236,6 +236,8 @@ async def _run(
     )
     _set_aside()
     learned = sequence.verdict_from(watched, remote.watched_seen)
+    if learned is None and verdict is None and not remote.sequences and any(remote.groups.values()):
+        learned = sequence.ABSENT  # schedules it knows are listed, none with a sequence
     if learned is not None and not dry_run:
         with db.transaction():
             db.set_meta(sequence.VERDICT_KEY, learned)
