@@ -16,11 +16,11 @@ import contextlib
 import gc
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wesync.config import Config, Direction, PairConfig
+from wesync.config import DEFAULT_DAILY_ADD_QUOTA, Config, Direction, PairConfig
 from wesync.errors import SafetyStop, WesyncError
 from wesync.storage import open_storage
 from wesync.sync.actions import Plan, Skip
@@ -42,11 +42,13 @@ from wesync.sync.prepare import (
     snapshots,
 )
 from wesync.sync.problems import EVENT_KINDS, SyncKind, SyncProblem
+from wesync.sync.quota_store import QUOTA_META, QuotaStore, quota_path
 from wesync.sync.report import PairReport
 from wesync.sync.status import StatusDB, StatusItem, status_path
 from wesync.translate.options import TranslateOptions
 
 if TYPE_CHECKING:
+    from wesync.sync.quota import AddGate
     from wesync.wecom.client import WeComClient
 
 log = logging.getLogger("wesync.sync")
@@ -66,10 +68,13 @@ async def run_pair(
     force: bool = False,
     now: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    daily_add_quota: int = DEFAULT_DAILY_ADD_QUOTA,
 ) -> PairReport:
     """Sync one pair once. With `dry_run`, plan only: nothing is written anywhere.
 
     `progress(done, total)` is called after each write action (for a progress bar).
+    `daily_add_quota`: schedules the app may create per WeCom day (0: no limit of
+    wesync's own), counted in `state_dir` (see wesync.sync.quota).
     """
     report = PairReport(name=pair.name, dry_run=dry_run)
     with contextlib.ExitStack() as stack:
@@ -90,6 +95,7 @@ async def run_pair(
             force=force,
             now=now,
             progress=progress,
+            quota=_Quota(state_dir, daily_add_quota),
         )
     _log_problems(pair.name, report.problems)
     return report
@@ -105,6 +111,7 @@ async def _run_locked(
     force: bool,
     now: int | None,
     progress: Callable[[int, int], None] | None,
+    quota: _Quota,
 ) -> None:
     calls_before = dict(getattr(getattr(client, "stats", None), "calls", {}) or {})
     try:
@@ -117,6 +124,7 @@ async def _run_locked(
             force=force,
             now=int(now if now is not None else time.time()),
             progress=progress,
+            quota=quota,
         )
     except SafetyStop as exc:
         report.refused = True
@@ -184,6 +192,7 @@ async def _run(
     force: bool,
     now: int,
     progress: Callable[[int, int], None] | None,
+    quota: _Quota,
 ) -> None:
     options = TranslateOptions.from_pair(pair)
     where = str(pair.local)
@@ -263,9 +272,13 @@ async def _run(
     if dry_run:
         _count_plan(report, the_plan)
         return
+    app = getattr(client, "app_key", None)
+    quota.remember(db, app, waiting=0)  # `wesync status` finds the app's count by it
     if not the_plan.actions:
         return  # nothing to do: the executor (and the translator it imports) stay unloaded
     from wesync.sync.execute import Executor
+
+    gate = quota.gate(app, now=now, probe=lambda: client.calendar_get([pair.cal_id]))
 
     executor = Executor(
         cal_id=pair.cal_id,
@@ -280,8 +293,51 @@ async def _run(
         remote=remote,
         status=status,
         progress=progress,
+        quota=gate,
     )
-    await executor.run(the_plan)
+    try:
+        await executor.run(the_plan)
+    finally:
+        if gate is not None:
+            quota.conclude(db, gate, report)
+
+
+class _Quota:
+    """The daily creation quota's effects for one run: the app's count in the
+    state directory, what `wesync status` shows of it, the run's failure line."""
+
+    def __init__(self, state_dir: Path, limit: int) -> None:
+        self.state_dir = state_dir
+        self.limit = limit
+        self.store: QuotaStore | None = None
+
+    def remember(self, db: StatusDB, app: str | None, *, waiting: int) -> None:
+        if app is not None:
+            with db.transaction():
+                db.set_json(QUOTA_META, {"app": app, "limit": self.limit, "waiting": waiting})
+
+    def gate(
+        self, app: str | None, *, now: int, probe: Callable[[], Awaitable[object]]
+    ) -> AddGate | None:
+        if app is None:
+            return None  # a client that names no app (a test's fake) keeps no count
+        from wesync.sync.quota import AddGate  # with the executor: not on a no-op run
+
+        self.store = QuotaStore(quota_path(self.state_dir))
+        return AddGate(store=self.store, app=app, limit=self.limit, now=now, probe=probe)
+
+    def conclude(self, db: StatusDB, gate: AddGate, report: PairReport) -> None:
+        try:
+            line = gate.line()
+            if line is not None:
+                report.quota_line = line
+                report.fail(line)
+            with db.transaction():
+                db.set_json(QUOTA_META, gate.summary())
+        finally:
+            if self.store is not None:
+                self.store.close()
+                self.store = None
 
 
 def _set_aside() -> None:
@@ -397,6 +453,7 @@ async def _sync_all(
                     dry_run=dry_run,
                     force=force,
                     progress=_bind(progress, pair.name),
+                    daily_add_quota=config.wecom.daily_add_quota,
                 )
             )
     return reports

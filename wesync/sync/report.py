@@ -45,6 +45,8 @@ class PairReport:
     finished: float | None = None
     #: WeCom calls this run, by endpoint path
     api_calls: dict[str, int] = field(default_factory=dict)
+    #: the daily creation quota stopped the adds: what waits and until when
+    quota_line: str | None = None
 
     def fail(self, message: str) -> None:
         self.ok = False
