@@ -26,6 +26,8 @@ DEFAULT_BASE_URL = "https://qyapi.weixin.qq.com"
 EMULATOR_CORPID = "wwemulator"
 EMULATOR_CORPSECRET = "emulator-secret"
 PAIR_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+#: schedules WeCom lets one app create per day (wecom-api: 每个应用每天创建的日程数量上限为2万个)
+DEFAULT_DAILY_ADD_QUOTA = 20000
 
 
 class Direction(enum.Enum):
@@ -92,6 +94,8 @@ class WeComConfig:
     rate_limit: int = 6000  #: calls per minute per API, kept under WeCom's 10,000
     max_concurrency: int = 8  #: requests in flight at once
     timeout: float = 30.0  #: seconds per HTTP request
+    #: schedules created per app per WeCom day (UTC+8) at most; 0: no limit of wesync's own
+    daily_add_quota: int = DEFAULT_DAILY_ADD_QUOTA
     origin: str = "[wecom]"  #: where this table came from, for error messages
 
 
@@ -313,6 +317,12 @@ def _parse_wecom(raw: Mapping[str, Any], base: Path, where: str) -> WeComConfig:
     if concurrency is not None and not 1 <= concurrency <= 64:
         raise ConfigError("'max_concurrency' must be between 1 and 64", where=where)
     timeout = t.raw("timeout")
+    quota = t.integer("daily_add_quota")
+    if quota is not None and quota < 0:
+        raise ConfigError(
+            f"'daily_add_quota' must be 0 (no limit) or more schedules a day, not {quota}",
+            where=where,
+        )
     t.finish()
     if backend is Backend.EMULATOR:
         corpid = corpid or EMULATOR_CORPID
@@ -334,6 +344,7 @@ def _parse_wecom(raw: Mapping[str, Any], base: Path, where: str) -> WeComConfig:
         rate_limit=rate_limit or 6000,
         max_concurrency=concurrency or 8,
         timeout=parse_duration(timeout, where=f"{where} timeout") if timeout is not None else 30.0,
+        daily_add_quota=DEFAULT_DAILY_ADD_QUOTA if quota is None else quota,
         origin=where,
     )
 

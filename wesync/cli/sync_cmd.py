@@ -102,6 +102,9 @@ def _print_report(report: PairReport) -> None:
         console.print(f"{report.name}: {verb}: {report.summary()}")
     else:
         console.print(f"[red]{report.name}: failed:[/red] {report.error}", markup=True)
+    if report.quota_line is not None and report.quota_line != report.error:
+        # an item error came first: the quota's line is said all the same
+        console.print(f"{report.name}: {report.quota_line}")
 
 
 @click.command()
@@ -149,7 +152,25 @@ def status(app: AppContext, pairs: tuple[str, ...], as_json: bool) -> None:
     console = Console(highlight=False, soft_wrap=True)
     console.print(table)
     for row in rows:
+        _print_quota(console, row["name"], row["quota"])
+    for row in rows:
         _print_problems(console, row["name"], row["problems"])
+
+
+def _print_quota(console: Any, name: str, quota: dict[str, Any] | None) -> None:
+    """The daily creation quota: the app's count today (shared by its pairs)."""
+    if quota is None:
+        return
+    limit = quota["limit"]
+    line = (
+        f"{name}: daily creation quota: {quota['used_today']} of "
+        f"{limit if limit else 'no limit'} schedules created today ({quota['day']}, UTC+8)"
+    )
+    if quota["refused_today"]:
+        line += "; WeCom refused more today"
+    if quota["waiting"]:
+        line += f"; {quota['waiting']} events wait until {quota['resets_at']}"
+    console.print(line)
 
 
 def _print_problems(console: Any, name: str, problems: dict[str, list[dict[str, Any]]]) -> None:

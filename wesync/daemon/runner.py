@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from wesync.config import PairConfig
+from wesync.config import DEFAULT_DAILY_ADD_QUOTA, PairConfig
 
 if TYPE_CHECKING:
     from wesync.wecom.client import ClientStats
@@ -61,9 +61,12 @@ def result_from_report(report: Any) -> RunResult:
 class EngineRunner:
     """Runs `wesync.sync.engine.run_pair` with one WeCom client shared by all pairs."""
 
-    def __init__(self, client: Any, state_dir: Path) -> None:
+    def __init__(
+        self, client: Any, state_dir: Path, daily_add_quota: int = DEFAULT_DAILY_ADD_QUOTA
+    ) -> None:
         self.client = client
         self.state_dir = state_dir
+        self.daily_add_quota = daily_add_quota
         # imported late so the daemon's machinery (and its tests) load without the engine
         self._run_pair = importlib.import_module("wesync.sync.engine").run_pair
 
@@ -71,7 +74,11 @@ class EngineRunner:
         self, pair: PairConfig, *, schedule_ids: Collection[str] = ()
     ) -> RunResult:
         report = await self._run_pair(
-            pair, client=self.client, state_dir=self.state_dir, fetch_ids=schedule_ids
+            pair,
+            client=self.client,
+            state_dir=self.state_dir,
+            daily_add_quota=self.daily_add_quota,
+            fetch_ids=schedule_ids,
         )
         return result_from_report(report)
 

@@ -88,7 +88,9 @@ async def engine_runner(config: Config) -> RunnerHandle:
     client = open_client(config)
     await client.__aenter__()
     return RunnerHandle(
-        run=EngineRunner(client, config.state_dir), close=client.aclose, stats=client.stats
+        run=EngineRunner(client, config.state_dir, config.wecom.daily_add_quota),
+        close=client.aclose,
+        stats=client.stats,
     )
 
 

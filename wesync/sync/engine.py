@@ -16,11 +16,11 @@ import contextlib
 import gc
 import logging
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wesync.config import Config, Direction, PairConfig
+from wesync.config import DEFAULT_DAILY_ADD_QUOTA, Config, Direction, PairConfig
 from wesync.errors import SafetyStop, WesyncError
 from wesync.storage import open_storage
 from wesync.sync import sequence
@@ -43,12 +43,14 @@ from wesync.sync.prepare import (
     snapshots,
 )
 from wesync.sync.problems import EVENT_KINDS, SyncKind, SyncProblem
+from wesync.sync.quota_store import QUOTA_META, QuotaStore, quota_path
 from wesync.sync.report import PairReport
 from wesync.sync.status import StatusDB, StatusItem, status_path
 from wesync.translate.options import TranslateOptions
 
 if TYPE_CHECKING:
     from wesync.sync.execute import Executor
+    from wesync.sync.quota import AddGate
     from wesync.wecom.client import WeComClient
 
 log = logging.getLogger("wesync.sync")
@@ -69,6 +71,7 @@ async def run_pair(
     now: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     fetch_ids: Collection[str] = (),
+    daily_add_quota: int = DEFAULT_DAILY_ADD_QUOTA,
 ) -> PairReport:
     """Sync one pair once. With `dry_run`, plan only: nothing is written anywhere.
 
@@ -76,6 +79,8 @@ async def run_pair(
     named them).
 
     `progress(done, total)` is called after each write action (for a progress bar).
+    `daily_add_quota`: schedules the app may create per WeCom day (0: no limit of
+    wesync's own), counted in `state_dir` (see wesync.sync.quota).
     """
     report = PairReport(name=pair.name, dry_run=dry_run)
     with contextlib.ExitStack() as stack:
@@ -97,6 +102,7 @@ async def run_pair(
             now=now,
             progress=progress,
             fetch_ids=fetch_ids,
+            quota=_Quota(state_dir, daily_add_quota),
         )
     _log_problems(pair.name, report.problems)
     return report
@@ -113,6 +119,7 @@ async def _run_locked(
     now: int | None,
     progress: Callable[[int, int], None] | None,
     fetch_ids: Collection[str],
+    quota: _Quota,
 ) -> None:
     calls_before = dict(getattr(getattr(client, "stats", None), "calls", {}) or {})
     try:
@@ -126,6 +133,7 @@ async def _run_locked(
             now=int(now if now is not None else time.time()),
             progress=progress,
             fetch_ids=fetch_ids,
+            quota=quota,
         )
     except SafetyStop as exc:
         report.refused = True
@@ -194,6 +202,7 @@ async def _run(
     now: int,
     progress: Callable[[int, int], None] | None,
     fetch_ids: Collection[str],
+    quota: _Quota,
 ) -> None:
     options = TranslateOptions.from_pair(pair)
     where = str(pair.local)
@@ -299,9 +308,13 @@ async def _run(
     if dry_run:
         _count_plan(report, the_plan)
         return
+    app = getattr(client, "app_key", None)
+    quota.remember(db, app, waiting=0)  # `wesync status` finds the app's count by it
     if not the_plan.actions:
         return  # nothing to do: the executor (and the translator it imports) stay unloaded
     from wesync.sync.execute import Executor
+
+    gate = quota.gate(app, now=now, probe=lambda: client.calendar_get([pair.cal_id]))
 
     executor = Executor(
         cal_id=pair.cal_id,
@@ -316,8 +329,14 @@ async def _run(
         remote=remote,
         status=status,
         progress=progress,
+        quota=gate,
     )
-    await executor.run(the_plan)
+    try:
+        await executor.run(the_plan)
+    finally:
+        if gate is not None:
+            quota.conclude(db, gate, report)
+
     report.written_ids = {sid for r in executor.pushed.values() for sid in (*r.written, *r.deleted)}
     if not watched and the_plan.writes():
         await _watch_sequence(client, db, pair.cal_id, remote, executor, now=now)
@@ -337,9 +356,8 @@ async def _watch_sequence(
     is known and this run changed nothing in place (a first sync only adds), one
     schedule it has just written (single, in the future, without attendees) is
     sent again as it is, in this run that writes anyway: wesync writes, so it can
-    look. That
-    can only err towards "frozen" (if WeCom ignores an update that changes
-    nothing), the answer that costs `get`s but misses nothing."""
+    look. That can only err towards "frozen" (if WeCom ignores an update that
+    changes nothing), the answer that costs `get`s but misses nothing."""
     changed = executor.changed_existing
     seen = {sid: remote.sequences[sid] for sid in sorted(changed) if sid in remote.sequences}
     if not seen and not db.get_meta(sequence.VERDICT_KEY):
@@ -376,6 +394,44 @@ async def _resend_one(
                 return {sid: seq}
         break  # the first page is enough, and costs one call
     return {}
+
+
+class _Quota:
+    """The daily creation quota's effects for one run: the app's count in the
+    state directory, what `wesync status` shows of it, the run's failure line."""
+
+    def __init__(self, state_dir: Path, limit: int) -> None:
+        self.state_dir = state_dir
+        self.limit = limit
+        self.store: QuotaStore | None = None
+
+    def remember(self, db: StatusDB, app: str | None, *, waiting: int) -> None:
+        if app is not None:
+            with db.transaction():
+                db.set_json(QUOTA_META, {"app": app, "limit": self.limit, "waiting": waiting})
+
+    def gate(
+        self, app: str | None, *, now: int, probe: Callable[[], Awaitable[object]]
+    ) -> AddGate | None:
+        if app is None:
+            return None  # a client that names no app (a test's fake) keeps no count
+        from wesync.sync.quota import AddGate  # with the executor: not on a no-op run
+
+        self.store = QuotaStore(quota_path(self.state_dir))
+        return AddGate(store=self.store, app=app, limit=self.limit, now=now, probe=probe)
+
+    def conclude(self, db: StatusDB, gate: AddGate, report: PairReport) -> None:
+        try:
+            line = gate.line()
+            if line is not None:
+                report.quota_line = line
+                report.fail(line)
+            with db.transaction():
+                db.set_json(QUOTA_META, gate.summary())
+        finally:
+            if self.store is not None:
+                self.store.close()
+                self.store = None
 
 
 def _set_aside() -> None:
@@ -491,6 +547,7 @@ async def _sync_all(
                     dry_run=dry_run,
                     force=force,
                     progress=_bind(progress, pair.name),
+                    daily_add_quota=config.wecom.daily_add_quota,
                 )
             )
     return reports

@@ -40,17 +40,25 @@ from wesync.sync.listing import RemoteScan, RemoteSlot, remote_slot
 from wesync.sync.local import LocalItem, LocalScan, item_path, translate, translation_problems
 from wesync.sync.plan import slots_digest
 from wesync.sync.problems import SyncKind
-from wesync.sync.remote import OldSlot, PushResult, ScheduleWriter, delete_event, push_event
+from wesync.sync.quota import AddGate, Candidate, arrange, candidates, most_adds
+from wesync.sync.remote import (
+    AddDeferred,
+    OldSlot,
+    PushResult,
+    ScheduleWriter,
+    delete_event,
+    push_event,
+)
 from wesync.sync.report import PairReport
 from wesync.sync.slots import is_retired
 from wesync.sync.status import Intent, SlotStatus, StatusDB, StatusItem
-from wesync.translate.canonical import MASTER, SlotKey
+from wesync.translate.canonical import MASTER, ScheduleDraft, SlotKey
 from wesync.translate.expanded_edits import pull_occurrences
 from wesync.translate.ics import serialize
 from wesync.translate.options import TranslateOptions
 from wesync.translate.remote import schedule_from_draft
 from wesync.translate.to_ical import schedules_to_item
-from wesync.wecom.errors import WeComError
+from wesync.wecom.errors import WeComAPIError, WeComError
 from wesync.wecom.models import Schedule, broken_of
 
 log = logging.getLogger("wesync.sync")
@@ -67,24 +75,47 @@ class Client(ScheduleWriter, Protocol):
 
 
 class DbJournal:
-    """The remote writer's journal, kept in the status database."""
+    """The remote writer's journal, kept in the status database; each add is
+    first put to the daily quota's gate (which may defer it: see wesync.sync.quota)."""
 
-    def __init__(self, db: StatusDB, uid: str) -> None:
+    def __init__(self, db: StatusDB, uid: str, quota: AddGate | None = None) -> None:
         self.db = db
         self.uid = uid
+        self.quota = quota
+        self.mapped = 0  #: schedules this event's push mapped (added or split off)
+        self._adds: dict[int, int] = {}  #: intent id of an add -> the gate's token
 
     def intend(self, intent: Intent) -> int:
-        with self.db.transaction():
-            return self.db.add_intent(intent)
+        token = None
+        if intent.op == "add" and self.quota is not None:
+            token = self.quota.reserve(self.uid, intent.slot)  # before anything is recorded
+        try:
+            with self.db.transaction():
+                intent_id = self.db.add_intent(intent)
+        except BaseException:
+            if token is not None and self.quota is not None:
+                self.quota.failed(token)
+            raise
+        if token is not None:
+            self._adds[intent_id] = token
+        return intent_id
 
     def landed(self, intent_id: int, *, slot: SlotKey, schedule_id: str | None) -> None:
         with self.db.transaction():
             self.db.clear_intent(intent_id)
             self.db.map_slot(self.uid, slot, schedule_id)
+        if schedule_id is not None:
+            self.mapped += 1
+        if self._adds.pop(intent_id, None) is not None and self.quota is not None:
+            self.quota.landed()
 
     def done(self, intent_id: int) -> None:
         with self.db.transaction():
             self.db.clear_intent(intent_id)
+        token = self._adds.pop(intent_id, None)
+        if token is not None and self.quota is not None:
+            # an add is `done`, not `landed`, only when it surely did not land
+            self.quota.failed(token)
 
 
 @dataclass(kw_only=True)
@@ -102,6 +133,8 @@ class Executor:
     status: dict[str, StatusItem]
     #: called as progress(done, total) after each write action
     progress: Callable[[int, int], None] | None = None
+    #: the daily creation quota's say on each add (None: no quota kept)
+    quota: AddGate | None = None
     #: remote pushes queued by the local phase (keep-both copies, merged events)
     _extra_remote: list[Create | Update] = field(default_factory=list)
     #: uid -> schedule ids written this run (refreshed with one `get` at the end)
@@ -524,28 +557,87 @@ class Executor:
     async def _run_remote(self, actions: list[Create | Update | Delete]) -> None:
         if not actions:
             return
+        actions = self._arrange(actions)
         # REMOTE_CONCURRENCY workers take the actions in order (not one task per
         # action: a first sync of a big folder would hold them all at once)
         queue = iter(actions)
+        # after WeCom refused the quota, one add alone tells whether its day turned
+        while self.quota is not None and self.quota.probing:
+            action = next(queue, None)
+            if action is None:
+                break
+            await self._push_one(action)
 
         async def worker() -> None:
             for action in queue:
-                try:
-                    await self._push(action)
-                except PreconditionFailed as exc:
-                    self._changed_meanwhile(action.uid, exc)
-                except (WesyncError, OSError) as exc:
-                    self.report.item_error(
-                        f"not written to WeCom: {exc}", path=self._path(action.uid), uid=action.uid
-                    )
-                self._tick()
+                await self._push_one(action)
 
         await asyncio.gather(*(worker() for _ in range(min(REMOTE_CONCURRENCY, len(actions)))))
         await self._refresh_pushed()
 
+    async def _push_one(self, action: Create | Update | Delete) -> None:
+        try:
+            await self._push(action)
+        except PreconditionFailed as exc:
+            self._changed_meanwhile(action.uid, exc)
+        except AddDeferred:
+            self._waits(action)
+        except (WesyncError, OSError) as exc:
+            if self.quota is not None and await self.quota.refused(exc):
+                self._waits(action)
+            else:
+                self.report.item_error(
+                    f"not written to WeCom: {exc}", path=self._path(action.uid), uid=action.uid
+                )
+        self._tick()
+
+    def _waits(self, action: Create | Update | Delete) -> None:
+        assert self.quota is not None
+        self.quota.waiting.add(action.uid)
+
+    def _arrange(self, actions: list[Create | Update | Delete]) -> list[Create | Update | Delete]:
+        """Nearest adds first, and only as many as the quota allows, when the run
+        may not send them all (reading the files it must for that: only then)."""
+        gate = self.quota
+        if gate is None or not gate.must_arrange(
+            sum(
+                most_adds(self.local.items[a.uid].digests, self.remote.groups.get(a.uid, {}))
+                for a in actions
+                if not isinstance(a, Delete) and a.uid in self.local.items
+            )
+        ):
+            return actions
+        cands = {a.uid: self._candidates(a) for a in actions if not isinstance(a, Delete)}
+        gate.plan(cands)
+        return arrange(actions, lambda a: a.uid, cands, self.now)
+
+    def _candidates(self, action: Create | Update) -> list[Candidate]:
+        item = self.local.items.get(action.uid)
+        was_loaded = item is not None and item.data is not None
+        try:
+            item = self._load_local(action.uid)
+        except (WesyncError, OSError, KeyError):
+            return []  # its push says what is wrong
+        found = candidates(action.uid, self._old_slots(action.uid), self._new_slots(item), self.now)
+        if not was_loaded:
+            item.unload()
+        return found
+
+    def _new_slots(self, item: LocalItem) -> dict[SlotKey, ScheduleDraft]:
+        assert item.translation is not None
+        return {k: d for k, d in item.translation.slots.items() if not is_retired(k, self.now)}
+
+    def _old_slots(self, uid: str) -> dict[SlotKey, OldSlot]:
+        group = self.remote.groups.get(uid, {})
+        return {
+            k: OldSlot(schedule_id=s.schedule_id, draft=s.draft, schedule=s.schedule)
+            for k, s in group.items()
+            if s.draft is not None
+        }
+
     async def _push(self, action: Create | Update | Delete) -> None:
         uid = action.uid
-        journal = DbJournal(self.db, uid)
+        journal = DbJournal(self.db, uid, self.quota)
         if isinstance(action, Delete):
             known = self.status.get(uid)
             ids = known.schedule_ids() if known else {}
@@ -557,22 +649,24 @@ class Executor:
             self.report.deleted_remote += 1
             return
         item = self._load_local(uid)
-        assert item.translation is not None
-        new = {k: d for k, d in item.translation.slots.items() if not is_retired(k, self.now)}
-        group = self.remote.groups.get(uid, {})
-        if any(s.draft is None for s in group.values()):
+        new = self._new_slots(item)
+        if any(s.draft is None for s in self.remote.groups.get(uid, {}).values()):
             # a schedule left out of `old` would be added again: a duplicate
             raise WesyncError(f"WeCom's version of {uid!r} could not be read in full")
-        old = {
-            k: OldSlot(schedule_id=s.schedule_id, draft=s.draft, schedule=s.schedule)
-            for k, s in group.items()
-            if s.draft is not None
-        }
+        old = self._old_slots(uid)
         with self.db.transaction():
             self.db.set_pending(uid, Side.REMOTE)
-        result = await push_event(
-            self.client, journal, uid=uid, cal_id=self.cal_id, old=old, new=new
-        )
+        try:
+            result = await push_event(
+                self.client, journal, uid=uid, cal_id=self.cal_id, old=old, new=new
+            )
+        except (AddDeferred, WeComAPIError):
+            if journal.mapped == 0 and uid not in self.status and not old:
+                # nothing of a new event reached WeCom (an add refused for the quota
+                # surely did not land): it waits as a new event, not as a cut-off write
+                with self.db.transaction():
+                    self.db.delete(uid)
+            raise
         self.pushed[uid] = result
         self.changed_existing.update(result.written & {o.schedule_id for o in old.values()})
         with self.db.transaction():

@@ -35,6 +35,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from wesync.errors import WesyncError
 from wesync.sync.status import Intent
 from wesync.translate import series
 from wesync.translate.canonical import MASTER, ScheduleDraft, SlotKey, slot_start
@@ -70,9 +71,15 @@ class ScheduleWriter(Protocol):
     async def schedule_get(self, schedule_ids: Sequence[str]) -> list[Schedule]: ...
 
 
+class AddDeferred(WesyncError):
+    """An add that is not to be sent now (the daily creation quota): raised by
+    `Journal.intend` before anything is recorded or sent."""
+
+
 class Journal(Protocol):
     def intend(self, intent: Intent) -> int:
-        """Record (and commit) a write about to be made; returns its id."""
+        """Record (and commit) a write about to be made; returns its id. May raise
+        AddDeferred for an add: then nothing was recorded."""
         ...
 
     def landed(self, intent_id: int, *, slot: SlotKey, schedule_id: str | None) -> None:
@@ -312,9 +319,8 @@ async def push_event(
             master_id = await p.add(MASTER, base)
             excluded = frozenset()
         elif old_master.draft.content_digest() != new_master.content_digest():
-            same_series = _series_key(old_master.draft) == _series_key(new_master)
             excluded = _within(excluded, new_master)
-            if same_series and excluded <= wanted:
+            if not recreates_master(old_master.draft, new_master):
                 old_base = replace(old_master.draft, recurrence=None)
                 if old_master.draft.recurrence is not None:
                     old_base = replace(
@@ -339,34 +345,87 @@ async def push_event(
                     continue  # split below: that excludes it too
                 await p.exclude(master_id, at)
 
+    # an add the quota defers (see AddDeferred) leaves the other slots to be written;
+    # the event then fails as a whole, so it stays pending and the next run adds it
+    # (a deferred master is raised at once: the occurrences hang on it)
+    deferred = 0
     for key in sorted(set(old) | set(new)):
         if key == MASTER:
             continue
-        before, after = old.get(key), new.get(key)
-        if before is not None and after is None:
-            await p.delete(key, before.schedule_id)
-        elif before is None and after is not None:
-            start = slot_start(key)
-            if (
-                key.startswith("R:")
-                and master_id is not None
-                and new_master is not None
-                and new_master.recurrence is not None
-                and start is not None
-                and start not in excluded
-                # an override of no occurrence is an extra schedule (see above)
-                and series.is_occurrence(new_master.start_time, new_master.recurrence, start)
-            ):
-                await p.split(master_id, key, start, after, timezone=new_master.recurrence.timezone)
-            else:
-                await p.add(key, after)
-        elif (
-            before is not None
-            and after is not None
-            and before.draft.content_digest() != after.content_digest()
-        ):
-            await p.update(key, before.schedule_id, after, before.schedule)
+        try:
+            await _push_slot(
+                p,
+                key,
+                before=old.get(key),
+                after=new.get(key),
+                master_id=master_id,
+                new_master=new_master,
+                excluded=excluded,
+            )
+        except AddDeferred:
+            deferred += 1
+    if deferred:
+        raise AddDeferred(f"{deferred} schedules wait for the daily creation quota")
     return result
+
+
+async def _push_slot(
+    p: _Push,
+    key: SlotKey,
+    *,
+    before: OldSlot | None,
+    after: ScheduleDraft | None,
+    master_id: str | None,
+    new_master: ScheduleDraft | None,
+    excluded: frozenset[int],
+) -> None:
+    """Write one slot other than the master (push_event's loop)."""
+    if before is not None and after is None:
+        await p.delete(key, before.schedule_id)
+    elif before is None and after is not None:
+        start = slot_start(key)
+        if (
+            key.startswith("R:")
+            and master_id is not None
+            and new_master is not None
+            and new_master.recurrence is not None
+            and start is not None
+            and start not in excluded
+            # an override of no occurrence is an extra schedule (see above)
+            and series.is_occurrence(new_master.start_time, new_master.recurrence, start)
+        ):
+            await p.split(master_id, key, start, after, timezone=new_master.recurrence.timezone)
+        else:
+            await p.add(key, after)
+    elif (
+        before is not None
+        and after is not None
+        and before.draft.content_digest() != after.content_digest()
+    ):
+        await p.update(key, before.schedule_id, after, before.schedule)
+
+
+def recreates_master(old: ScheduleDraft, new: ScheduleDraft) -> bool:
+    """Whether push_event deletes the series and adds it again (WeCom cannot
+    un-exclude an occurrence or re-shape a series) rather than updating it."""
+    if old.content_digest() == new.content_digest():
+        return False
+    same_series = _series_key(old) == _series_key(new)
+    return not (same_series and _within(_exclusions(old), new) <= _exclusions(new))
+
+
+def planned_adds(
+    old: Mapping[SlotKey, OldSlot], new: Mapping[SlotKey, ScheduleDraft]
+) -> list[SlotKey]:
+    """The slots push_event(old, new) adds schedules for: those `new` has and `old`
+    lacks, and the master when the series is created again. An override split off
+    the series (no add) is counted too, as WeCom may refuse the split and make it
+    one; an update refused for a start in the past (delete + add) is not foreseen."""
+    adds = [k for k in new if k not in old]
+    master, before = new.get(MASTER), old.get(MASTER)
+    if master is not None and before is not None and recreates_master(before.draft, master):
+        adds.append(MASTER)
+    return adds
 
 
 async def delete_event(

@@ -48,6 +48,8 @@ class PairReport:
     #: WeCom schedules this run added, changed or deleted (the daemon takes the
     #: callbacks WeCom may send for them as their echo)
     written_ids: set[str] = field(default_factory=set)
+    #: the daily creation quota stopped the adds: what waits and until when
+    quota_line: str | None = None
 
     def fail(self, message: str) -> None:
         self.ok = False

@@ -1,7 +1,8 @@
 """The status database: what both sides held after the last sync, per pair.
 
 One SQLite file per pair, ``<state_dir>/<pair>.sqlite`` (directory 0700, file
-0600, WAL). All of wesync's SQL lives in this module.
+0600, WAL). All of a pair's SQL lives in this module (the app's count of
+schedules created per day is wesync.sync.quota_store's).
 
 - ``items``: one row per event UID: its file (href, etag), whether a write
   was in flight (``pending``), whether its slots come from the expand fallback,

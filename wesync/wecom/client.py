@@ -129,8 +129,11 @@ class WeComClient:
             headers={"User-Agent": f"wesync/{__version__}"},
         )
         cache = TokenCache(token_cache, clock=clock) if token_cache is not None else None
+        #: who WeCom counts calls and quotas for (the app): the token cache's key,
+        #: which names the corpid and a hash of the secret, never the secret
+        self.app_key = cache_key(self.base_url, corpid, corpsecret)
         self._tokens = TokenManager(
-            key=cache_key(self.base_url, corpid, corpsecret),
+            key=self.app_key,
             fetch=self._fetch_token,
             cache=cache,
             clock=clock,
