@@ -252,10 +252,14 @@ def _decide_listing(result: ProbeResult, listed: tuple[int, Mapping[str, Any]]) 
     full = seq.entry_is_complete(entry) and all(present.values())
     result.answers["listing"] = "full" if full else "sample"
     shown = [k for k, v in present.items() if v]
-    result.seen["listing"] = (
-        f"a series' get_by_calendar entry has {', '.join(shown) if shown else 'none'}"
-        f" of is_whole_day, reminders.remind_time_diffs, reminders.exclude_time_list"
-    )
+    absent = [k for k, v in present.items() if not v]
+    if not absent:
+        has = f"all of {', '.join(shown)}"
+    elif not shown:
+        has = f"none of {', '.join(absent)}"
+    else:
+        has = f"{', '.join(shown)} but not {', '.join(absent)}"
+    result.seen["listing"] = f"a series' get_by_calendar entry has {has}"
 
 
 def _decide_sequence(
