@@ -75,9 +75,9 @@ def cli(
 
 
 def _register() -> None:
-    from wesync.cli import calendars_cmd, daemon_cmd, emulator_cmd, sync_cmd
+    from wesync.cli import calendars_cmd, daemon_cmd, emulator_cmd, probe_cmd, sync_cmd
 
-    for module in (sync_cmd, daemon_cmd, calendars_cmd, emulator_cmd):
+    for module in (sync_cmd, daemon_cmd, calendars_cmd, emulator_cmd, probe_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
 

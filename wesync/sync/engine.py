@@ -47,6 +47,7 @@ from wesync.sync.quota_store import QUOTA_META, QuotaStore, quota_path
 from wesync.sync.report import PairReport
 from wesync.sync.status import StatusDB, StatusItem, status_path
 from wesync.translate.options import TranslateOptions
+from wesync.wecom.answers import probed_sequence
 
 if TYPE_CHECKING:
     from wesync.sync.execute import Executor
@@ -230,7 +231,9 @@ async def _run(
 
     last_full = float(db.get_meta("last_full_fetch") or 0)
     full_fetch = not dry_run and now - last_full >= FULL_FETCH_EVERY and bool(status)
-    verdict = db.get_meta(sequence.VERDICT_KEY) or None
+    # what the pair learned from its own writes, else what `wesync probe` found
+    corpid = getattr(client, "corpid", None)
+    verdict = db.get_meta(sequence.VERDICT_KEY) or probed_sequence(db.path.parent, corpid)
     watch = db.get_json(sequence.WATCH_KEY)
     watched = {str(k): int(v) for k, v in watch.items()} if isinstance(watch, dict) else {}
     remote = await scan_remote(
