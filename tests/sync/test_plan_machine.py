@@ -189,9 +189,18 @@ class SyncMachine(RuleBasedStateMachine):
         # documented exception: the next run finishes its write over it (the push the
         # kill cut short; a push that returned is recorded at once, like every action
         # here, so later WeCom edits of it count)
+        # The same holds for a file written with exactly the content a killed run was
+        # writing there: its bytes are all wesync has, so it is that write, landed.
         st = self.world.status.get(uid)
-        if self.synced.get(uid) == content or (
-            side is Side.REMOTE and st is not None and st.pending is Side.REMOTE
+        if (
+            self.synced.get(uid) == content
+            or (side is Side.REMOTE and st is not None and st.pending is Side.REMOTE)
+            or (
+                side is Side.LOCAL
+                and st is not None
+                and st.pending is Side.LOCAL
+                and st.pending_digest == content_digest(content)
+            )
         ):
             self.unsynced.pop((side, uid), None)
         else:
@@ -342,3 +351,19 @@ def test_a_keep_both_killed_after_saving_the_copy_loses_neither_version() -> Non
         assert killed.sync(PlanOptions())
         contents = sorted(c for c, _ in killed.local.values())
         assert contents == sorted(c for c, _ in killed.remote.values()) == ["y", "z"], phase
+
+
+def test_a_file_equal_to_the_write_a_killed_run_was_making_is_that_write() -> None:
+    """Found by the machine (keep-both): a run is killed about to write WeCom's new
+    event `a` into a file; WeCom then deletes `a`, and a file `a` appears holding
+    exactly what that write would have written. wesync cannot tell it from its own
+    write having landed, so it follows WeCom's deletion."""
+    machine = SyncMachine()
+    machine.choose_policy(policy=ConflictPolicy.KEEP_BOTH, direction=Direction.TWO_WAY)
+    machine.edit_remote(content="y", uid="a")
+    machine.edit_remote(content="x", uid="b")
+    machine.killed_sync(phase=0, stop_at=0)
+    machine.delete(Side.REMOTE, "a")
+    machine.edit_local(content="y", uid="a")
+    machine.sync()
+    assert "a" not in machine.world.local and "a" not in machine.world.remote
