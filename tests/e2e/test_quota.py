@@ -189,3 +189,31 @@ def test_the_wecom_day_is_utc_plus_8() -> None:
     assert wecom_day(T0 + 12 * 3600 - 1) == "2026-12-31"
     assert next_reset(T0) == T0 + 12 * 3600
     assert next_reset(T0 + 12 * 3600) == T0 + 36 * 3600
+
+
+async def test_an_errcode_wesync_has_never_seen_that_persists_is_the_quota(env: Env) -> None:
+    # the quota's errcode is undocumented: the emulator refuses the third add of
+    # the day with one wesync knows nothing of, while every other call works
+    env.server.emulator.configure(variants={"daily-add-quota": 2, "quota-errcode": 50001})
+    fill(env, 4)
+    report = await env.sync(now=T0)
+    assert not report.ok and len(in_wecom(env)) == 2
+    # the refused adds were sent while others landed: not yet told from a passing
+    # trouble; the next run's, refused with nothing landing, are
+    report = await env.sync(now=T0 + 60)
+    assert report.error is not None and report.error.startswith("WeCom refused"), report.error
+    assert "errcode 50001" in report.error and "2 events wait" in report.error
+    assert len(in_wecom(env)) == 2
+
+
+async def test_one_events_invalid_add_is_not_the_quota(env: Env) -> None:
+    fill(env, 4)
+    # WeCom refuses one add for its content (not retried); the others go in
+    env.fault(ADD, "errcode", times=1, errcode=40058)
+    report = await env.sync(now=T0)
+    assert not report.ok and report.error is not None
+    assert not report.error.startswith("WeCom refused"), report.error
+    assert len(in_wecom(env)) == 3
+    report = await env.sync(now=T0 + 60)  # and the next run sends it
+    assert report.ok, report.error
+    assert len(in_wecom(env)) == 4

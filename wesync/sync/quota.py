@@ -10,8 +10,9 @@ WeCom's own refusal is undocumented (its errcode is not known; the emulator
 answers 45009, which is also the rate-limit errcode). The rule that tells it
 from rate limiting, applied by `AddGate.refused`:
 
-    an add fails with an errcode in QUOTA_ERRCODES after the client's retries
-    and backoff, no add landed while it was being tried, and a call to another
+    an add fails with an errcode that is not about the request itself (see
+    `could_be_the_quota`: the quota's errcode is undocumented) after the client's
+    retries and backoff, no add landed while it was being tried, and a call to another
     endpoint (calendar/get of the pair's calendar) succeeds right after.
 
 Then the gate closes for the run: every other write still goes ahead, the
@@ -38,12 +39,26 @@ from wesync.sync.remote import AddDeferred, OldSlot, planned_adds
 from wesync.translate import series
 from wesync.translate.canonical import MASTER, ScheduleDraft, SlotKey, slot_start
 from wesync.wecom.constants import SCHEDULE_ADD
-from wesync.wecom.errors import WeComAPIError
+from wesync.wecom.errors import (
+    CredentialsError,
+    InvalidParameterError,
+    NotFoundError,
+    TokenError,
+    UnknownUserError,
+    WeComAPIError,
+)
 
 #: WeCom's day runs on China Standard Time
 WECOM_TZ = timezone(timedelta(hours=8), "UTC+8")
-#: errcodes an add refused for the quota may carry (45009 is the emulator's default)
-QUOTA_ERRCODES = frozenset({45009})
+#: refusals that are about the request itself (its content, a user, the calendar,
+#: the credentials), never the day's quota: one event's bad add must not stop the rest
+NOT_THE_QUOTA: tuple[type[WeComAPIError], ...] = (
+    InvalidParameterError,
+    NotFoundError,
+    UnknownUserError,
+    TokenError,
+    CredentialsError,
+)
 #: how far ahead a series' next occurrence is looked for (its start stands in beyond)
 LOOKAHEAD = 400 * 86400
 
@@ -238,8 +253,8 @@ class AddGate:
         """Whether `exc`, just raised by an event's push, is WeCom refusing the quota
         (the rule in the module's doc); if so the gate closes for the run."""
         if self.refused_errcode is not None:
-            return _is_quota_errcode(exc)
-        if not (_is_quota_errcode(exc) and self._last_failure_clean):
+            return could_be_the_quota(exc)
+        if not (could_be_the_quota(exc) and self._last_failure_clean):
             return False
         try:
             await self.probe()
@@ -276,11 +291,14 @@ class AddGate:
         }
 
 
-def _is_quota_errcode(exc: BaseException) -> bool:
+def could_be_the_quota(exc: BaseException) -> bool:
+    """Whether an add's failure may be WeCom's daily creation quota: any errcode
+    (45009, -1, one wesync has never seen) but those about the request itself.
+    The gate adds the rest of the rule: it persists while other calls work."""
     return (
         isinstance(exc, WeComAPIError)
         and exc.endpoint == SCHEDULE_ADD
-        and exc.errcode in QUOTA_ERRCODES
+        and not isinstance(exc, NOT_THE_QUOTA)
     )
 
 
