@@ -74,6 +74,7 @@ async def synced(env: Env) -> None:
     await env.sync_ok(now=NOW)  # learns the listing digests of what it wrote
 
 
+@pytest.mark.default_answers
 async def test_unchanged_listing_is_not_parsed_and_equals_a_full_read(
     env: Env, parsed: Counter[str]
 ) -> None:
@@ -86,6 +87,7 @@ async def test_unchanged_listing_is_not_parsed_and_equals_a_full_read(
     assert view(fast) == view(full)
 
 
+@pytest.mark.default_answers
 async def test_a_changed_schedule_alone_is_parsed_and_fetched(
     env: Env, parsed: Counter[str]
 ) -> None:

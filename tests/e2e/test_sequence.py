@@ -103,6 +103,7 @@ ALARMED = calendar(
 )
 
 
+@pytest.mark.default_answers
 async def test_a_schedule_a_callback_names_is_read_whatever_the_listing_says(env: Env) -> None:
     env.know_sequence(sequence.PER_CHANGE)
     env.write("lunch.ics", ALARMED)
@@ -120,6 +121,7 @@ async def test_a_schedule_a_callback_names_is_read_whatever_the_listing_says(env
     assert b"TRIGGER:-PT1H" in env.files()["lunch.ics"]
 
 
+@pytest.mark.default_answers
 @pytest.mark.parametrize("answer", ["frozen", "absent"])
 async def test_a_sequence_that_does_not_rise_is_learned_and_costs_gets(
     env: Env, answer: str
