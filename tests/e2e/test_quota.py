@@ -217,3 +217,33 @@ async def test_one_events_invalid_add_is_not_the_quota(env: Env) -> None:
     report = await env.sync(now=T0 + 60)  # and the next run sends it
     assert report.ok, report.error
     assert len(in_wecom(env)) == 4
+
+
+async def test_a_series_to_recreate_is_not_deleted_while_the_quota_is_used_up(env: Env) -> None:
+    series = calendar(
+        vevent(
+            "series@example.com",
+            "Weekly",
+            "20270104T100000",
+            "20270104T110000",
+            rrule="FREQ=WEEKLY;COUNT=5",
+        )
+    )
+    env.write("series.ics", series)
+    await env.sync_ok(now=T0, daily_add_quota=1)  # the day's one creation
+    (before,) = env.schedules()
+    # a new interval: WeCom cannot re-shape a series, so it is deleted and added again,
+    # which today's quota does not allow: it is left as it is, not deleted
+    env.write("series.ics", series.replace(b"COUNT=5", b"INTERVAL=2;COUNT=5"))
+    env.server.admin("DELETE", "requests")
+    report = await env.sync(now=T0 + 60, daily_add_quota=1)
+    assert not report.ok and report.error is not None and "1 event waits" in report.error
+    assert writes(env.server) == []
+    assert [s["schedule_id"] for s in env.schedules()] == [before["schedule_id"]]
+    # the next day: re-created
+    report = await env.sync(now=T0 + DAY, daily_add_quota=1)
+    assert report.ok, report.error
+    (after,) = env.schedules()
+    assert after["schedule_id"] != before["schedule_id"]
+    assert after["reminders"]["repeat_interval"] == 2
+    await env.assert_quiet()

@@ -158,7 +158,7 @@ def quota_line(
     *, limit: int, used: int, waiting: int, now: float, refused: int | None = None
 ) -> str:
     """The one line a run that stopped adding fails with."""
-    events = f"{waiting} event{'s' if waiting != 1 else ''} wait"
+    events = f"{waiting} events wait" if waiting != 1 else "1 event waits"
     if refused is None:
         return (
             f"daily creation quota reached: {used} of {limit} schedules created today "

@@ -146,8 +146,10 @@ class _Push:
         schedule = schedule_from_draft(draft, cal_id=self.cal_id)
         return replace(schedule, schedule_id=sid) if sid else schedule
 
-    async def add(self, slot: SlotKey, draft: ScheduleDraft) -> str:
-        intent = self._intent(slot, "add", None, draft)
+    async def add(self, slot: SlotKey, draft: ScheduleDraft, intent: int | None = None) -> str:
+        """Add a schedule; `intent`: the add's intent, when recorded already."""
+        if intent is None:
+            intent = self._intent(slot, "add", None, draft)
         with self._unless_lost(intent):
             sid = await self.client.schedule_add(self._schedule(draft))
         self.result.calls += 1
@@ -165,13 +167,23 @@ class _Push:
                 await self.client.schedule_update(carry_over(self._schedule(draft, sid), previous))
         except StartInPastError:
             # WeCom refuses to move a one-off's start into the past; a new one may start there
-            await self.delete(slot, sid)
-            return await self.add(slot, draft)
+            return await self.recreate(slot, sid, draft)
         self.result.calls += 1
         self.journal.done(intent)
         self.result.slots[slot] = sid
         self.result.written.add(sid)
         return sid
+
+    async def recreate(self, slot: SlotKey, sid: str, draft: ScheduleDraft) -> str:
+        """Delete a schedule and add it again. The add's intent is recorded first, so
+        that an add the daily creation quota holds back (AddDeferred) deletes nothing."""
+        intent = self._intent(slot, "add", None, draft)
+        try:
+            await self.delete(slot, sid)
+        except BaseException:
+            self.journal.done(intent)  # the add was not sent
+            raise
+        return await self.add(slot, draft, intent)
 
     async def delete(self, slot: SlotKey, sid: str) -> None:
         intent = self._intent(slot, "delete", sid, None)
@@ -335,8 +347,7 @@ async def push_event(
                         excluded = await p.exclusions_of(old_master.schedule_id)
             else:
                 # WeCom cannot un-exclude or re-shape a series: delete and create it again
-                await p.delete(MASTER, old_master.schedule_id)
-                master_id = await p.add(MASTER, base)
+                master_id = await p.recreate(MASTER, old_master.schedule_id, base)
                 excluded = frozenset()
         if master_id is not None and new_master.recurrence is not None:
             for at in sorted(wanted - excluded):
