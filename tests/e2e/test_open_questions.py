@@ -4,6 +4,8 @@ answers too: conftest.WORST)."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.conftest import Env, calendar, vevent
 from tests.sync.helpers import writes
 
@@ -73,4 +75,30 @@ async def test_a_member_edit_no_listing_field_shows_is_seen_next_sync(env: Env) 
     report = await env.sync_ok()
     assert report.updated_local == 1
     assert b"TRIGGER:-PT15M" in env.files()["weekly.ics"]
+    await env.assert_quiet()
+
+
+def _gets_after_the_update(env: Env) -> int:
+    paths = [r["path"] for r in env.server.admin("GET", "requests")["requests"]]
+    after = paths[paths.index("/cgi-bin/oa/schedule/update") :]
+    return after.count("/cgi-bin/oa/schedule/get")
+
+
+@pytest.mark.parametrize("answer", ["keep", "clear"])
+async def test_whether_an_update_keeps_exclusions_is_learned(env: Env, answer: str) -> None:
+    env.server.emulator.configure(variants={"update-exclusions": answer})
+    env.write("weekly.ics", calendar(SERIES, MOVED))
+    await env.sync_ok()
+    await env.sync_ok()
+    looks = []
+    for title in ("Team sync", "Team call"):
+        env.write("weekly.ics", calendar(SERIES.replace("Team meeting", title), MOVED))
+        env.server.admin("DELETE", "requests")
+        assert (await env.sync_ok()).updated_remote == 1
+        looks.append(_gets_after_the_update(env))
+        excluded = {x["start_time"] for x in _series(env)["reminders"]["exclude_time_list"]}  # type: ignore[index]
+        assert excluded == {JAN11, JAN18}
+    # after the update: the exclusions read back, then what was written; once WeCom
+    # is seen to keep them, wesync stops looking
+    assert looks == ([2, 1] if answer == "keep" else [2, 2])
     await env.assert_quiet()

@@ -47,7 +47,7 @@ from wesync.sync.quota_store import QUOTA_META, QuotaStore, quota_path
 from wesync.sync.report import PairReport
 from wesync.sync.status import StatusDB, StatusItem, status_path
 from wesync.translate.options import TranslateOptions
-from wesync.wecom.answers import probed_sequence
+from wesync.wecom.answers import probed, probed_sequence
 
 if TYPE_CHECKING:
     from wesync.sync.execute import Executor
@@ -56,6 +56,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("wesync.sync")
 
+#: does an update keep a series' exclusions ("keep" | "clear"), as a pair learned it
+EXCLUSIONS_KEY = "wecom_update_exclusions"
 #: how often every schedule is fetched in full, whatever the listing says
 FULL_FETCH_EVERY = 86400
 #: meta key: since when the status keeps every file's translation problems
@@ -333,6 +335,10 @@ async def _run(
         status=status,
         progress=progress,
         quota=gate,
+        exclusions_kept=(
+            db.get_meta(EXCLUSIONS_KEY) or probed(db.path.parent, corpid, "update_exclusions")
+        )
+        == "keep",
     )
     try:
         await executor.run(the_plan)
@@ -340,6 +346,9 @@ async def _run(
         if gate is not None:
             quota.conclude(db, gate, report)
 
+    if executor.exclusions_seen is not None:
+        with db.transaction():
+            db.set_meta(EXCLUSIONS_KEY, "keep" if executor.exclusions_seen else "clear")
     report.written_ids = {sid for r in executor.pushed.values() for sid in (*r.written, *r.deleted)}
     if not watched and the_plan.writes():
         await _watch_sequence(client, db, pair.cal_id, remote, executor, now=now)

@@ -142,6 +142,10 @@ class Executor:
     #: events whose WeCom schedules are written to the files after the pushes
     #: (attendees' answers): they keep the full schedules read back
     _keep_full: set[str] = field(default_factory=set)
+    #: WeCom is known to keep a series' exclusions on update (engine: learned or probed)
+    exclusions_kept: bool = False
+    #: what this run's series updates showed of that (None: none looked)
+    exclusions_seen: bool | None = None
     #: schedules this run changed in place (not added): wesync.sync.sequence watches them
     changed_existing: set[str] = field(default_factory=set)
     _done: int = 0
@@ -658,7 +662,13 @@ class Executor:
             self.db.set_pending(uid, Side.REMOTE)
         try:
             result = await push_event(
-                self.client, journal, uid=uid, cal_id=self.cal_id, old=old, new=new
+                self.client,
+                journal,
+                uid=uid,
+                cal_id=self.cal_id,
+                old=old,
+                new=new,
+                exclusions_kept=self.exclusions_kept,
             )
         except (AddDeferred, WeComAPIError):
             if journal.mapped == 0 and uid not in self.status and not old:
@@ -669,6 +679,9 @@ class Executor:
             raise
         self.pushed[uid] = result
         self.changed_existing.update(result.written & {o.schedule_id for o in old.values()})
+        if result.exclusions_kept is not None:
+            # one update that lost them is the answer ("clear"), whatever others showed
+            self.exclusions_seen = result.exclusions_kept and self.exclusions_seen is not False
         with self.db.transaction():
             # the push landed: it is not to be redone, even if the run stops before the
             # read-back below; what WeCom shows next run is then compared with what was

@@ -104,6 +104,9 @@ class PushResult:
     slots: dict[SlotKey, str] = field(default_factory=dict)  #: slot -> schedule_id now
     written: set[str] = field(default_factory=set)  #: schedule ids added or changed
     deleted: set[str] = field(default_factory=set)  #: schedule ids deleted
+    #: after an update of a series with exclusions: whether WeCom kept them (None:
+    #: not looked); the engine learns WeCom's answer from it and stops looking
+    exclusions_kept: bool | None = None
     calls: int = 0
 
 
@@ -303,8 +306,11 @@ async def push_event(
     cal_id: str,
     old: Mapping[SlotKey, OldSlot],
     new: Mapping[SlotKey, ScheduleDraft],
+    exclusions_kept: bool = False,
 ) -> PushResult:
     """Make WeCom hold `new` for this event, given the schedules it has (`old`).
+    `exclusions_kept`: WeCom is known to keep a series' exclusions on update (no
+    need to read them back).
 
     Slots absent from both are not touched; the caller leaves retired
     expanded occurrences out of both.
@@ -341,10 +347,12 @@ async def push_event(
                     )
                 if old_base.content_digest() != base.content_digest():
                     await p.update(MASTER, old_master.schedule_id, base, old_master.schedule)
-                    if excluded:
+                    if excluded and not exclusions_kept:
                         # an update is a full replace, and whether it keeps the series'
                         # exclusions is undocumented: look, and restore what is needed
+                        before = excluded
                         excluded = await p.exclusions_of(old_master.schedule_id)
+                        result.exclusions_kept = before <= excluded
             else:
                 # WeCom cannot un-exclude or re-shape a series: delete and create it again
                 master_id = await p.recreate(MASTER, old_master.schedule_id, base)

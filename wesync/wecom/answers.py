@@ -6,9 +6,10 @@ directory may have served more than one tenant over time):
     {"ww0123...": {"sequence": "per-change", "listing": "sample", ...,
                    "probed_at": 1767225600}}
 
-The sync engine reads only `sequence`, and only while a pair has learned
-nothing itself (wesync.sync.sequence): what a pair learns from its own writes
-is newer evidence than a probe that may have run months ago.
+The sync engine reads `sequence` and `update_exclusions`, each only while a
+pair has learned nothing of it itself (wesync.sync.sequence, the engine's
+EXCLUSIONS_KEY): what a pair learns from its own writes is newer evidence than
+a probe that may have run months ago.
 
 Written atomically (temp file, fsync, rename) with mode 0600 like the token
 cache: it names the corpid, which a user may not want world-readable.
@@ -61,11 +62,16 @@ def load_answers(state_dir: Path, corpid: str) -> dict[str, str]:
     return {k: v for k, v in entry.items() if k in KEYS and v in KEYS[k]}
 
 
-def probed_sequence(state_dir: Path, corpid: str | None) -> str | None:
-    """The probe's `sequence` answer for `corpid`, or None when there is none."""
+def probed(state_dir: Path, corpid: str | None, key: str) -> str | None:
+    """The probe's answer to `key` for `corpid`, or None when there is none."""
     if not corpid:
         return None
-    return load_answers(state_dir, corpid).get("sequence")
+    return load_answers(state_dir, corpid).get(key)
+
+
+def probed_sequence(state_dir: Path, corpid: str | None) -> str | None:
+    """The probe's `sequence` answer for `corpid`, or None when there is none."""
+    return probed(state_dir, corpid, "sequence")
 
 
 def save_answers(state_dir: Path, corpid: str, answers: dict[str, str], *, now: int) -> Path:
