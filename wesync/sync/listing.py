@@ -3,16 +3,19 @@
 get_by_calendar pages are the only calls of a sync where nothing changed: a
 schedule whose listing digest (a digest of its entry exactly as WeCom sent it,
 see `raw_listing_digest`) equals the stored one reuses its stored digests,
-without even being parsed; only the others become `Schedule`s. Anything new
-or changed is fetched in full with batched `get` (the documented listing
-leaves out is_whole_day, remind_time_diffs and exclude_time_list, and their
-absence must never be read as 0 or empty), `GET_CHUNK` ids at a time; beyond
-`KEEP_FULL` of them, one whose content matches the status keeps its digests
-only (the executor fetches it again if it has to write that event). Once
-a day everything is fetched in full, as a net under the unconfirmed
-assumption that `sequence` changes on every edit.
+without even being parsed, when that digest proves it unchanged (the entry
+holds every content field, or `sequence` is known to rise on every change:
+wesync.sync.sequence); only the others become `Schedule`s. Anything new,
+changed or unproven is fetched in full with batched `get` (the documented
+listing leaves out is_whole_day, remind_time_diffs and exclude_time_list, and
+their absence must never be read as 0 or empty), `GET_CHUNK` ids at a time;
+beyond `KEEP_FULL` of them, one whose content matches the status keeps its
+digests only (the executor fetches it again if it has to write that event).
+Once a day everything is fetched in full anyway.
 
-Cancelled schedules (status 1) count as absent. A failed listing raises: it
+Cancelled schedules (status 1) count as absent, and so does a schedule the
+status maps that the listing leaves out, but only once `get` confirms it
+(`confirm_absent`); a listing that shifted while paged is read again. A failed listing raises: it
 is never taken for an empty calendar. A schedule that cannot be read (a field
 of the wrong type, or no is_whole_day even from `get`) is reported by its id
 and left alone: it counts as live, never as absent, and the event it belongs
