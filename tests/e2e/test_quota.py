@@ -247,3 +247,80 @@ async def test_a_series_to_recreate_is_not_deleted_while_the_quota_is_used_up(en
     assert after["schedule_id"] != before["schedule_id"]
     assert after["reminders"]["repeat_interval"] == 2
     await env.assert_quiet()
+
+
+async def test_the_refused_add_does_not_hold_back_the_rest_of_its_event(env: Env) -> None:
+    def weekly(*overrides: str) -> bytes:
+        return calendar(
+            vevent(
+                "weekly@example.com",
+                "Weekly",
+                "20270104T100000",
+                "20270104T110000",
+                rrule="FREQ=WEEKLY;COUNT=5",
+            ),
+            *overrides,
+        )
+
+    def moved(summary: str) -> str:
+        return vevent(
+            "weekly@example.com",
+            summary,
+            "20270118T150000",
+            "20270118T160000",
+            recurrence_id="20270118T100000",
+        )
+
+    # an extra meeting on a Tuesday (no occurrence of the rule): a schedule of its own
+    extra = vevent(
+        "weekly@example.com",
+        "Extra",
+        "20270105T100000",
+        "20270105T110000",
+        recurrence_id="20270105T100000",
+    )
+    env.write("weekly.ics", weekly(moved("Moved")))
+    await env.sync_ok(now=T0)
+    # the extra meeting's add comes first in the event's writes and WeCom refuses it
+    # (the client's three tries); the override's update after it still goes
+    env.write("weekly.ics", weekly(extra, moved("Moved again")))
+    env.fault(ADD, "errcode", times=3, errcode=45009)
+    env.server.admin("DELETE", "requests")
+    report = await env.sync(now=T0 + 60)
+    assert report.error is not None and report.error.startswith("WeCom refused"), report.error
+    assert "1 event waits" in report.error
+    assert adds_sent(env) == [45009] * 3
+    assert sorted(env.summaries()) == ["Moved again", "Weekly"]
+    # the next run's one add lands: WeCom's day has turned
+    report = await env.sync(now=T0 + 120)
+    assert report.ok, report.error
+    assert sorted(env.summaries()) == ["Extra", "Moved again", "Weekly"]
+    await env.assert_quiet()
+
+
+async def test_a_split_counts_as_a_creation(env: Env) -> None:
+    series = vevent(
+        "series@example.com",
+        "Weekly",
+        "20270104T100000",
+        "20270104T110000",
+        rrule="FREQ=WEEKLY;COUNT=5",
+    )
+    env.write("series.ics", calendar(series))
+    await env.sync_ok(now=T0, daily_add_quota=2)
+    # an override splits an occurrence off (update op_mode=1): WeCom makes a new
+    # schedule, which is the day's second creation
+    override = vevent(
+        "series@example.com",
+        "Later",
+        "20270111T150000",
+        "20270111T160000",
+        recurrence_id="20270111T100000",
+    )
+    env.write("series.ics", calendar(series, override))
+    await env.sync_ok(now=T0 + 60, daily_add_quota=2)
+    assert sorted(env.summaries()) == ["Later", "Weekly"]
+    env.write("single.ics", event(3))
+    report = await env.sync(now=T0 + 120, daily_add_quota=2)
+    assert report.error is not None and "2 of 2 schedules created today" in report.error
+    assert "1 event waits" in report.error

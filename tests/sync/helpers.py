@@ -124,3 +124,6 @@ class MemoryJournal:
 
     def done(self, intent_id: int) -> None:
         del self.intents[intent_id]
+
+    async def refused(self, exc: BaseException) -> bool:
+        return False

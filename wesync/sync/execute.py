@@ -87,7 +87,8 @@ class DbJournal:
 
     def intend(self, intent: Intent) -> int:
         token = None
-        if intent.op == "add" and self.quota is not None:
+        # a split makes a schedule too (WeCom's answer names it): counted as one
+        if intent.op in ("add", "split") and self.quota is not None:
             token = self.quota.reserve(self.uid, intent.slot)  # before anything is recorded
         try:
             with self.db.transaction():
@@ -116,6 +117,9 @@ class DbJournal:
         if token is not None and self.quota is not None:
             # an add is `done`, not `landed`, only when it surely did not land
             self.quota.failed(token)
+
+    async def refused(self, exc: BaseException) -> bool:
+        return self.quota is not None and await self.quota.refused(exc)
 
 
 @dataclass(kw_only=True)

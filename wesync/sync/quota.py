@@ -15,6 +15,10 @@ from rate limiting, applied by `AddGate.refused`:
     retries and backoff, no add landed while it was being tried, and a call to another
     endpoint (calendar/get of the pair's calendar) succeeds right after.
 
+The journal asks the gate right where the add failed (`DbJournal.refused`), so
+the refused event's other writes go ahead as well. A split (an occurrence
+made a schedule of its own by update op_mode=1) is counted as a creation.
+
 Then the gate closes for the run: every other write still goes ahead, the
 events whose adds wait keep their status (the refused add surely did not
 land: its intent is cleared), and the run fails with one line (`quota_line`).

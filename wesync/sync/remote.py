@@ -45,6 +45,7 @@ from wesync.wecom.errors import (
     InvalidParameterError,
     NotFoundError,
     StartInPastError,
+    WeComAPIError,
     WeComTransportError,
 )
 from wesync.wecom.models import Schedule
@@ -88,6 +89,12 @@ class Journal(Protocol):
 
     def done(self, intent_id: int) -> None:
         """The write was made and changes no mapping."""
+        ...
+
+    async def refused(self, exc: BaseException) -> bool:
+        """Whether `exc`, just raised by an add that surely did not land, is WeCom
+        refusing the daily creation quota: then the add waits (AddDeferred) and
+        the event's other writes go on."""
         ...
 
 
@@ -153,8 +160,13 @@ class _Push:
         """Add a schedule; `intent`: the add's intent, when recorded already."""
         if intent is None:
             intent = self._intent(slot, "add", None, draft)
-        with self._unless_lost(intent):
-            sid = await self.client.schedule_add(self._schedule(draft))
+        try:
+            with self._unless_lost(intent):
+                sid = await self.client.schedule_add(self._schedule(draft))
+        except WeComAPIError as exc:
+            if await self.journal.refused(exc):
+                raise AddDeferred("WeCom refused the daily creation quota") from exc
+            raise
         self.result.calls += 1
         self.journal.landed(intent, slot=slot, schedule_id=sid)
         self.result.slots[slot] = sid
