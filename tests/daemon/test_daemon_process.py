@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from wesync.emulator import BackgroundServer, Emulator
+from wesync.emulator.variants import Variants
 
 from .harness import ROOT, DaemonProcess, wait_for
 from .wecom_sender import AES_KEY, TOKEN, event_xml, sign_post
@@ -304,6 +305,56 @@ def test_callback_response_becomes_partstat_and_bad_callbacks_are_refused(
             for reason in ("replayed", "bad_signature", "bad_receiveid", "stale_timestamp"):
                 assert f"rejected: {reason}" in log
             assert TOKEN not in log and AES_KEY not in log and SECRET not in log
+            assert d.stop() == 0
+        finally:
+            api.close()
+
+
+def test_callbacks_for_our_own_writes_set_off_no_loop_and_a_members_edit_still_counts(
+    tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    # WeCom may call back for the app's own API writes too (undocumented): every
+    # write the daemon makes then comes back as a callback naming its schedule
+    port = free_port()
+    emulator = Emulator(
+        callback_url=f"http://127.0.0.1:{port}/wecom/callback",
+        callback_token=TOKEN,
+        callback_aes_key=AES_KEY,
+        variants=Variants().with_changes({"callbacks": "all"}),
+    )
+    with BackgroundServer(emulator) as server:
+        api = Api(server.url)
+        try:
+            cal = api.new_calendar("Echoes")
+            files = {
+                f"e{n}.ics": ics(f"e-{n}", f"Event {n}", f"2030010{n}T010000Z") for n in (1, 2)
+            }
+            folder, cfg = one_pair(
+                tmp_path, server.url, "echo", cal, files, interval="10m", callback_port=port
+            )
+            d = start(daemons, cfg)
+            d.wait_syncs(1)
+            wait_for(lambda: len(api.live(cal)) == 2, what="both events in WeCom")
+            # a local edit: the watcher's run writes to WeCom, which calls back
+            (folder / "e1.ics").write_text(ics("e-1", "Event 1 moved", "20300101T030000Z"))
+            wait_for(
+                lambda: "Event 1 moved" in [s["summary"] for s in api.live(cal)],
+                what="the local edit in WeCom",
+            )
+            wait_for(lambda: "wesync's own write" in d.log(), what="the echo taken as ours")
+            settled = d.syncs_done()
+            time.sleep(4)  # longer than the debounce: a loop would have run by now
+            assert d.syncs_done() == settled, d.log()
+
+            # a member's edit after that is a person's change: it reaches the file
+            sid = next(s["schedule_id"] for s in api.live(cal) if s["summary"] == "Event 2")
+            api.admin("admin_edit", {"schedule_id": sid, "changes": {"summary": "Event 2 (WeCom)"}})
+            wait_for(lambda: "Event 2 (WeCom)" in read_all(folder), what="the member's edit")
+            after = d.syncs_done()
+            time.sleep(4)
+            assert d.syncs_done() == after, d.log()
+            summaries = sorted(s["summary"] for s in api.live(cal))
+            assert summaries == ["Event 1 moved", "Event 2 (WeCom)"]
             assert d.stop() == 0
         finally:
             api.close()
