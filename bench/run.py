@@ -48,6 +48,7 @@ from bench.harness import (
     SyncRun,
     WeComAdmin,
     busiest_minute,
+    compile_wesync,
     run_sync,
     update_body,
     windows,
@@ -444,6 +445,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path,
                         help="keep calendars, configs and state here (default: a temp dir)")
     args = parser.parse_args(argv)
+    if compile_wesync():
+        log("could not byte-compile wesync: runs include compiling it")
     sizes: list[int] = [1000] if args.quick else args.sizes
     noop_repeat = 1 if args.quick else max(1, args.noop_repeat)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,8 +44,35 @@ class AppContext:
 
 pass_app = click.make_pass_decorator(AppContext)
 
+#: each command and the module (in wesync.cli) that defines it, imported when the
+#: command is asked for: `wesync sync` need not load the emulator's or the probe's code
+COMMAND_MODULES: dict[str, str] = {
+    "sync": "sync_cmd",
+    "status": "sync_cmd",
+    "check": "sync_cmd",
+    "daemon": "daemon_cmd",
+    "calendars": "calendars_cmd",
+    "export": "calendars_cmd",
+    "emulator": "emulator_cmd",
+    "probe": "probe_cmd",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose commands' modules are imported on first use (COMMAND_MODULES)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            for command in importlib.import_module(f"wesync.cli.{module}").COMMANDS:
+                self.add_command(command)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "-c",
     "--config",
@@ -72,17 +100,6 @@ def cli(
     verbosity = -1 if quiet else verbose
     setup_logging(verbosity=verbosity, log_format=log_format)
     ctx.obj = AppContext(config_path=config_path, verbosity=verbosity, log_format=log_format)
-
-
-def _register() -> None:
-    from wesync.cli import calendars_cmd, daemon_cmd, emulator_cmd, probe_cmd, sync_cmd
-
-    for module in (sync_cmd, daemon_cmd, calendars_cmd, emulator_cmd, probe_cmd):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
 
 
 def main() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 
 from wesync.errors import WesyncError
@@ -78,6 +77,8 @@ def errmsg(errcode: int, detail: str = "") -> str:
     text = _TEXT.get(errcode, "error")
     if detail:
         text = f"{text}: {detail}"
+    import secrets  # here: the config parser loads this module, the CLI should not pay
+
     hint = f"{int(time.time())}_{secrets.randbelow(1000)}_{secrets.token_hex(16)}"
     return f"{text}, hint: [{hint}], from ip: {FROM_IP}, more info at {MORE_INFO_URL}{errcode}"
 

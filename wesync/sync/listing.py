@@ -260,43 +260,59 @@ async def _scan_once(
                 raise _ListingShifted(sid)
             ldigest = raw_listing_digest(entry)
             where = owner.get(sid)
+            seq = entry.get("sequence")
             if sid in watched:
-                seq = entry.get("sequence")
                 scan.watched_seen[sid] = seq if isinstance(seq, int) else None
-            if where is not None and isinstance(entry.get("sequence"), int):
-                scan.sequences[sid] = entry["sequence"]
-            proves = not full_fetch and sid not in fetch and digest_proves_unchanged(entry, verdict)
-            # this listing itself may answer the question (a watched schedule): the
-            # entries that answer would settle wait for the end of the listing
-            wait = (
-                not proves
-                and not full_fetch
-                and sid not in fetch
-                and watched
-                and verdict is None
-                and "sequence" in entry
-                and not entry_is_complete(entry)
-            )
-            if where is not None and (proves or wait) and entry.get("status") in (0, None):
-                uid, key = where
-                old = status[uid].slots[key]
-                if old.listing_digest == ldigest and old.remote_digest and old.remote_content:
-                    ldigest = old.listing_digest  # the stored string: one copy is held
-                    scan.live_ids.add(sid)
-                    scan.listing[sid] = ldigest
-                    if is_retired(key, now):
-                        continue
-                    if wait:
-                        waiting.append(sid)
-                        continue
-                    scan.groups.setdefault(uid, {})[key] = RemoteSlot(
-                        schedule_id=sid,
-                        digest=old.remote_digest,
-                        content_digest=old.remote_content,
-                        listing_digest=ldigest,
-                        summary=status[uid].summary,
+            old = None
+            proves = wait = False
+            if where is not None:
+                if isinstance(seq, int):
+                    scan.sequences[sid] = seq
+                old = status[where[0]].slots[where[1]]
+                if (
+                    old.listing_digest == ldigest
+                    and old.remote_digest
+                    and old.remote_content
+                    and not full_fetch
+                    and sid not in fetch
+                ):
+                    # the same digest: whether that proves it unchanged (sequence.py)
+                    proves = digest_proves_unchanged(entry, verdict)
+                    # this listing itself may answer the question (a watched schedule):
+                    # the entries that answer would settle wait for the end of it
+                    wait = (
+                        not proves
+                        and bool(watched)
+                        and verdict is None
+                        and "sequence" in entry
+                        and not entry_is_complete(entry)
                     )
+            if (
+                old is not None
+                and where is not None
+                and (proves or wait)
+                and entry.get("status") in (0, None)
+                and old.listing_digest
+                and old.remote_digest
+                and old.remote_content
+            ):
+                uid, key = where
+                ldigest = old.listing_digest  # the stored string: one copy is held
+                scan.live_ids.add(sid)
+                scan.listing[sid] = ldigest
+                if is_retired(key, now):
                     continue
+                if wait:
+                    waiting.append(sid)
+                    continue
+                scan.groups.setdefault(uid, {})[key] = RemoteSlot(
+                    schedule_id=sid,
+                    digest=old.remote_digest,
+                    content_digest=old.remote_content,
+                    listing_digest=ldigest,
+                    summary=status[uid].summary,
+                )
+                continue
             try:
                 schedule = Schedule.from_api(entry)
             except (ValueError, TypeError) as exc:
