@@ -418,9 +418,10 @@ class _Quota:
         self.store: QuotaStore | None = None
 
     def remember(self, db: StatusDB, app: str | None, *, waiting: int) -> None:
-        if app is not None:
-            with db.transaction():
-                db.set_json(QUOTA_META, {"app": app, "limit": self.limit, "waiting": waiting})
+        value = {"app": app, "limit": self.limit, "waiting": waiting}
+        if app is not None and db.get_json(QUOTA_META) != value:
+            with db.transaction():  # not on every no-op: only when it changes
+                db.set_json(QUOTA_META, value)
 
     def gate(
         self, app: str | None, *, now: int, probe: Callable[[], Awaitable[object]]
