@@ -25,18 +25,26 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 
 class Mirror:
-    """A small SQLite file; `path` None keeps it in memory (one run only)."""
+    """A small SQLite file; `path` None keeps it in memory (one run only), and
+    `readonly` works on an in-memory copy of the file (a dry run writes nothing)."""
 
-    def __init__(self, path: Path | None, *, url: str) -> None:
+    def __init__(self, path: Path | None, *, url: str, readonly: bool = False) -> None:
         self.path = path
         try:
-            if path is not None:
+            if path is not None and not readonly:
                 path.parent.mkdir(parents=True, exist_ok=True)
+            in_file = path is not None and not readonly
             self._db = sqlite3.connect(
-                str(path) if path is not None else ":memory:",
+                str(path) if in_file else ":memory:",
                 check_same_thread=False,
                 isolation_level=None,
             )
+            if readonly and path is not None and path.is_file():
+                source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+                try:
+                    source.backup(self._db)
+                finally:
+                    source.close()
             self._db.executescript(_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
             raise StorageError(f"cannot open the CalDAV mirror: {exc}", path=path) from None

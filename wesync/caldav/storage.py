@@ -308,10 +308,12 @@ def open_caldav(
     verify: bool | str = True,
     timeout: float = 30.0,
     mirror: Path | None,
+    readonly: bool = False,
 ) -> CalDavStorage:
-    """A storage for the collection at `url`, its mirror kept at `mirror` (None: in memory).
-    Not loaded yet: call load() or aload()."""
-    kept = Mirror(mirror, url=url)
+    """A storage for the collection at `url`, its mirror kept at `mirror` (None: in
+    memory; `readonly`: read from that file, never written back). Not loaded yet:
+    call load() or aload()."""
+    kept = Mirror(mirror, url=url, readonly=readonly)
     client = DavClient(
         url,
         username=username,
