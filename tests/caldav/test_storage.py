@@ -218,6 +218,8 @@ def test_the_password_is_never_logged(
     dav_server: DavServer, calendar_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "httpcore"):  # `wesync -q` in an earlier test raised them
+        caplog.set_level(logging.DEBUG, logger=name)
     store = caldav_storage(dav_server, calendar_url, None)
     store.load()
     store.create("p1", item("p1"))

@@ -5,7 +5,9 @@ could not be fetched). Beside them the sync token the listing belongs to, the
 collection's URL and the auth scheme the server asked for. With it a no-op run
 costs one sync-collection REPORT, and an unchanged item is read from here, never
 from the server. It is only ever a cache: bytes are used only when the server
-lists the same etag; losing the file costs one full listing and fetch.
+lists the same etag; losing the file costs one full listing and fetch. Bytes
+that do not even look like a VCALENDAR are not kept, so such an item is fetched
+again each run until the server sends it whole.
 """
 
 from __future__ import annotations

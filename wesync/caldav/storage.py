@@ -50,6 +50,12 @@ def check_name(href: Href, where: str) -> str:
     return href
 
 
+def looks_like_icalendar(data: bytes) -> bool:
+    """Whether bytes are worth keeping in the mirror (the engine parses them properly)."""
+    head, tail = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n"), data[-512:].rstrip()
+    return head[:15].upper() == b"BEGIN:VCALENDAR" and tail[-13:].upper() == b"END:VCALENDAR"
+
+
 def mirror_path(state_dir: Path, pair: str) -> Path:
     return state_dir / f"{pair}.caldav.sqlite"
 
@@ -63,6 +69,7 @@ class CalDavStorage:
         self.sync_collection = sync_collection
         self._etags: dict[str, str | None] = {}
         self._errors: dict[str, StorageError] = {}
+        self._unkept: dict[str, bytes] = {}  #: bytes this run read but did not keep
         self._loaded = False
         #: requests of the last load, by method (figures and tests)
         self.last_load: dict[str, int] = {}
@@ -123,13 +130,20 @@ class CalDavStorage:
         need = [n for n, e in listing.items() if e is not None and kept.get(n) != (e, True)]
         got, failed = await self.client.multiget(need)
         errors: dict[str, StorageError] = {}
+        unkept: dict[str, bytes] = {}
         with self.mirror.transaction():
             self.mirror.remove([n for n in kept if n not in listing])
             for name, etag in list(listing.items()):
                 if name in got:
                     fetched = got[name]
                     listing[name] = fetched.etag  # read after the listing: the newer one
-                    self.mirror.put(name, fetched.etag, fetched.data)
+                    if looks_like_icalendar(fetched.data):
+                        self.mirror.put(name, fetched.etag, fetched.data)
+                    else:
+                        # kept for this run only: fetched again next run, in case
+                        # the answer was damaged on its way
+                        self.mirror.put(name, fetched.etag, None)
+                        unkept[name] = fetched.data
                 elif isinstance(failed.get(name), ItemNotFound):
                     del listing[name]  # removed between the listing and the fetch
                     self.mirror.remove([name])
@@ -150,6 +164,7 @@ class CalDavStorage:
             self.mirror.set_meta("sync_token", token)
             self.mirror.set_meta("auth", self.client.learned_scheme)
         self._etags, self._errors, self._loaded = listing, errors, True
+        self._unkept = unkept
         self.last_load = {
             k: v - before.get(k, 0) for k, v in self.client.calls.items() if v != before.get(k, 0)
         }
@@ -179,7 +194,7 @@ class CalDavStorage:
         etag = self._etags[name]
         if etag is None:
             return None
-        data = self.mirror.data(name, etag)
+        data = self._unkept.get(name) or self.mirror.data(name, etag)
         return (data, etag) if data is not None else None
 
     def _ensure(self) -> None:
@@ -210,6 +225,9 @@ class CalDavStorage:
     def _remember(self, name: str, etag: str, data: bytes | None) -> None:
         self._etags[name] = etag
         self._errors.pop(name, None)
+        self._unkept.pop(name, None)
+        if data is not None and not looks_like_icalendar(data):
+            self._unkept[name], data = data, None
         self.mirror.put(name, etag, data)
 
     # -- writing -----------------------------------------------------------------
@@ -284,6 +302,7 @@ class CalDavStorage:
         self._forget(name)
 
     def _forget(self, name: str) -> None:
+        self._unkept.pop(name, None)
         self._etags.pop(name, None)
         self._errors.pop(name, None)
         self.mirror.remove([name])
