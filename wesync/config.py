@@ -18,9 +18,12 @@ import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wesync.errors import ConfigError
+
+if TYPE_CHECKING:
+    from wesync.caldav.settings import CalDavConfig
 
 DEFAULT_BASE_URL = "https://qyapi.weixin.qq.com"
 EMULATOR_CORPID = "wwemulator"
@@ -116,7 +119,8 @@ class DaemonConfig:
 @dataclass(frozen=True, kw_only=True)
 class PairConfig:
     name: str
-    local: Path
+    #: the vdir folder or .ics file; None when the pair's side is `caldav`
+    local: Path | None
     cal_id: str
     direction: Direction = Direction.TWO_WAY
     conflict: ConflictPolicy = ConflictPolicy.KEEP_BOTH
@@ -125,11 +129,23 @@ class PairConfig:
     expand_window_days: int = 365
     user_domain: str | None = None
     users: Mapping[str, str] = field(default_factory=dict)  #: email (lower case) -> userid
+    caldav: CalDavConfig | None = None  #: wesync.caldav.settings
 
     @property
     def is_single_file(self) -> bool:
         """A pair whose `local` is one .ics file rather than a vdir folder."""
-        return self.local.suffix.lower() == ".ics" and not self.local.is_dir()
+        return (
+            self.local is not None
+            and self.local.suffix.lower() == ".ics"
+            and not self.local.is_dir()
+        )
+
+    @property
+    def where(self) -> str:
+        """The iCalendar side, for messages: the folder, the file or the collection URL."""
+        if self.caldav is not None:
+            return self.caldav.url.rstrip("/")
+        return str(self.local)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -413,9 +429,20 @@ def _parse_pair(raw: Mapping[str, Any], base: Path, where: str) -> PairConfig:
         raise ConfigError(f"pair name {name!r} may only use A-Z a-z 0-9 _ -", where=where)
     where = f"{where.rsplit(' #', 1)[0]} {name!r}"
     t.where = where
-    local = t.text("local", required=True)
+    local = t.text("local")
+    caldav_raw = t.table("caldav")
+    if (local is None) == (caldav_raw is None):
+        raise ConfigError(
+            "a pair needs exactly one of 'local' (a folder or .ics file) and [pairs.caldav]",
+            where=where,
+        )
+    caldav = None
+    if caldav_raw is not None:
+        from wesync.caldav.settings import parse_caldav
+
+        caldav = parse_caldav(caldav_raw, base, f"{where} [pairs.caldav]")
     cal_id = t.text("cal_id", required=True)
-    assert local is not None and cal_id is not None
+    assert cal_id is not None
     direction = t.enum("direction", Direction, Direction.TWO_WAY)
     conflict = t.enum("conflict", ConflictPolicy, ConflictPolicy.KEEP_BOTH)
     tz = t.text("default_timezone") or "Asia/Shanghai"
@@ -443,7 +470,8 @@ def _parse_pair(raw: Mapping[str, Any], base: Path, where: str) -> PairConfig:
     t.finish()
     return PairConfig(
         name=name,
-        local=_path(base, local),
+        local=_path(base, local) if local is not None else None,
+        caldav=caldav,
         cal_id=cal_id,
         direction=direction,
         conflict=conflict,
@@ -495,6 +523,8 @@ def warn_if_secret_exposed(config: Config) -> str | None:
     has_secret = config.wecom.corpsecret is not None and config.wecom.backend is Backend.HTTP
     if config.daemon.callback is not None:
         has_secret = True
+    if any(p.caldav is not None and p.caldav.password is not None for p in config.pairs):
+        has_secret = True
     if path is None or not has_secret:
         return None
     try:
@@ -504,7 +534,13 @@ def warn_if_secret_exposed(config: Config) -> str | None:
     if mode & (stat.S_IRGRP | stat.S_IROTH):
         msg = (
             f"{path} holds a secret and is readable by other users; "
-            f"run: chmod 600 {path} (or move the secret to corpsecret_file)"
+            f"run: chmod 600 {path} (or move the secret to corpsecret_file or password_file)"
         )
         return msg
     return None
+
+
+# for the tables other modules parse ([pairs.caldav]: wesync.caldav.settings)
+Table = _Table
+resolve_path = _path
+read_secret_file = _read_secret_file

@@ -211,7 +211,7 @@ async def _checks(config: Config) -> list[tuple[bool, str]]:
 
     results: list[tuple[bool, str]] = []
     for pair in config.pairs:
-        results.append(_check_local(pair))
+        results.append(await _check_caldav(pair) if pair.caldav else _check_local(pair))
     try:
         resolve_secret(config.wecom)
     except ConfigError as exc:
@@ -246,12 +246,44 @@ async def _checks(config: Config) -> list[tuple[bool, str]]:
     return results
 
 
+async def _check_caldav(pair: PairConfig) -> tuple[bool, str]:
+    """The password is found and the server accepts it for a calendar collection."""
+    from wesync.caldav.client import DavClient
+    from wesync.caldav.settings import resolve_caldav_password
+    from wesync.errors import WesyncError
+
+    cfg = pair.caldav
+    assert cfg is not None
+    where = f"pair {pair.name}: {cfg.url}"
+    try:
+        password = resolve_caldav_password(pair)
+        client = DavClient(
+            cfg.url,
+            username=cfg.username,
+            password=password,
+            verify=cfg.verify if isinstance(cfg.verify, bool) else str(cfg.verify),
+            timeout=cfg.timeout,
+        )
+    except WesyncError as exc:
+        return False, f"pair {pair.name}: {exc}"
+    try:
+        offers_sync = await client.probe() is not None
+    except WesyncError as exc:
+        return False, f"pair {pair.name}: {exc}"
+    finally:
+        await client.aclose()
+    login = "credentials accepted" if cfg.username else "no login needed"
+    sync = "sync-collection" if offers_sync else "no sync-collection: PROPFIND each run"
+    return True, f"{where}: CalDAV calendar reachable, {login} ({sync})"
+
+
 def _check_local(pair: PairConfig) -> tuple[bool, str]:
     import os
 
     from wesync.config import Direction
 
     path = pair.local
+    assert path is not None
     where = f"pair {pair.name}: {path}"
     if path.is_dir():
         if not os.access(path, os.R_OK | os.W_OK | os.X_OK):

@@ -132,6 +132,8 @@ def _sig(path: str) -> FileSig | None:
 
 def snapshot_files(pair: PairConfig) -> dict[str, FileSig | None]:
     """(mtime_ns, size, inode) of every file the watcher reports, as they are now."""
+    if pair.local is None:
+        return {}  # a CalDAV collection: no files
     if pair.is_single_file:
         return {os.path.abspath(pair.local): _sig(str(pair.local))}
     out: dict[str, FileSig | None] = {}

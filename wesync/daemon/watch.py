@@ -22,10 +22,12 @@ log = logging.getLogger("wesync.daemon.watch")
 
 
 def watch_target(pair: PairConfig) -> Path:
+    assert pair.local is not None
     return pair.local if not pair.is_single_file else pair.local.parent
 
 
 def make_filter(pair: PairConfig) -> Callable[[Change, str], bool]:
+    assert pair.local is not None
     single = pair.local if pair.is_single_file else None
     folder = os.path.abspath(pair.local)
 
@@ -46,6 +48,10 @@ async def watch_pair(
     pair: PairConfig, on_change: Callable[[set[str]], None], stop: asyncio.Event
 ) -> None:
     """Call `on_change` with the changed paths until `stop` is set."""
+    if pair.local is None:
+        # a CalDAV server pushes nothing: the pair syncs on the interval
+        log.debug("pair %s: nothing to watch", pair.name, extra={"pair": pair.name})
+        return
     target = watch_target(pair)
     if not target.is_dir():
         log.warning(

@@ -1,13 +1,17 @@
-"""Local storages: a vdir folder or a single .ics file, behind one interface."""
+"""Storages: a vdir folder, a single .ics file or a CalDAV collection, behind one interface."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wesync.errors import StorageError
 from wesync.storage.base import Etag, Href, LocalStorage
 from wesync.storage.singlefile import SingleFileStorage
 from wesync.storage.vdir import VdirStorage
+
+if TYPE_CHECKING:
+    from wesync.config import PairConfig
 
 __all__ = [
     "Etag",
@@ -15,6 +19,7 @@ __all__ = [
     "LocalStorage",
     "SingleFileStorage",
     "VdirStorage",
+    "open_pair_storage",
     "open_storage",
 ]
 
@@ -36,3 +41,36 @@ def open_storage(path: Path, *, create_if_missing: bool = False) -> LocalStorage
     if path.exists():
         raise StorageError("neither a folder nor an .ics file", path=path)
     raise StorageError("folder does not exist", path=path)
+
+
+async def open_pair_storage(
+    pair: PairConfig, *, state_dir: Path, create_if_missing: bool = False, readonly: bool = False
+) -> LocalStorage:
+    """The pair's iCalendar side, ready to list.
+
+    A CalDAV collection is listed and its changed items fetched here, awaited
+    (its mirror lives in `state_dir`; `readonly`, for a dry run, leaves that
+    file as it is), so that list() and get() answer from memory afterwards.
+    """
+    if pair.caldav is None:
+        assert pair.local is not None
+        return open_storage(pair.local, create_if_missing=create_if_missing)
+    from wesync.caldav.settings import resolve_caldav_password
+    from wesync.caldav.storage import mirror_path, open_caldav
+
+    cfg = pair.caldav
+    storage = open_caldav(
+        cfg.url,
+        username=cfg.username,
+        password=resolve_caldav_password(pair),
+        verify=cfg.verify if isinstance(cfg.verify, bool) else str(cfg.verify),
+        timeout=cfg.timeout,
+        mirror=mirror_path(state_dir, pair.name),
+        readonly=readonly,
+    )
+    try:
+        await storage.aload()
+    except BaseException:
+        await storage.aclose()
+        raise
+    return storage

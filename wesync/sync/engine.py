@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from wesync.config import DEFAULT_DAILY_ADD_QUOTA, Config, Direction, PairConfig
 from wesync.errors import SafetyStop, WesyncError
-from wesync.storage import open_storage
+from wesync.storage import open_pair_storage
 from wesync.sync import sequence
 from wesync.sync.actions import Plan, Skip
 from wesync.sync.listing import RemoteScan, scan_remote
@@ -208,8 +208,13 @@ async def _run(
     quota: _Quota,
 ) -> None:
     options = TranslateOptions.from_pair(pair)
-    where = str(pair.local)
-    storage = open_storage(pair.local, create_if_missing=pair.direction is Direction.FROM_WECOM)
+    where = pair.where
+    storage = await open_pair_storage(
+        pair,
+        state_dir=db.path.parent,
+        create_if_missing=pair.direction is Direction.FROM_WECOM,
+        readonly=dry_run,
+    )
     status = db.load()
     _set_aside()
 
@@ -506,7 +511,7 @@ def _check_emptied(
     known_local = sum(1 for s in status.values() if s.href)
     if local.listed == 0 and known_local > 0:
         raise SafetyStop(
-            f"{pair.local} holds no events, but the last sync left {known_local} there; "
+            f"{pair.where} holds no events, but the last sync left {known_local} there; "
             "if it was emptied on purpose, run again with --force (WeCom's copies are deleted)",
             pair=pair.name,
         )
