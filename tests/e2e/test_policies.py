@@ -160,9 +160,9 @@ async def test_skipped_fallback_never_deletes(make_env: Any) -> None:
 async def test_file_changed_during_the_sync_is_left_for_the_next_run(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import wesync.storage as storage_module
     from wesync.errors import PreconditionFailed
     from wesync.storage import open_storage as real_open
-    from wesync.sync import engine
 
     env.write("lunch.ics", LUNCH)
     env.write("dinner.ics", DINNER)
@@ -178,11 +178,11 @@ async def test_file_changed_during_the_sync_is_left_for_the_next_run(
         storage.update = update  # type: ignore[method-assign]
         return storage
 
-    monkeypatch.setattr(engine, "open_storage", racing_storage)
+    monkeypatch.setattr(storage_module, "open_storage", racing_storage)
     report = await env.sync()
     assert report.ok and report.skipped == 1 and report.updated_local == 0
     assert any("skipped this run" in str(p) for p in report.problems)
-    monkeypatch.setattr(engine, "open_storage", real_open)
+    monkeypatch.setattr(storage_module, "open_storage", real_open)
     report = await env.sync_ok()
     assert report.updated_local == 1
     assert b"SUMMARY:Lunch (WeCom)" in env.files()["lunch.ics"]
