@@ -54,6 +54,7 @@ class FakeRunner:
     #: schedule_ids each run was asked to fetch, and the ids each run "wrote"
     hints: list[list[str]] = field(default_factory=list)
     wrote: frozenset[str] = frozenset()
+    write_counts: dict[str, int] = field(default_factory=dict)
     write: Callable[[PairConfig], int] | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -72,7 +73,9 @@ class FakeRunner:
             self.changed.set()
         if pair.name in self.fail:
             return RunResult(ok=False, error="boom")
-        return RunResult(ok=True, local_writes=writes, written_ids=self.wrote)
+        return RunResult(
+            ok=True, local_writes=writes, written_ids=self.wrote, write_counts=self.write_counts
+        )
 
     def count(self, name: str) -> int:
         return self.calls.count(name)
@@ -409,6 +412,22 @@ async def test_the_echo_of_our_own_write_sets_off_no_run(tmp_path: Path, start: 
     await until(lambda: runner.count("a") == 2 and slot.task is not None and slot.task.done())
     r.daemon.on_callback(CallbackEvent("respond_schedule", "cal-a", "mine", "u", 3))
     await until(lambda: runner.count("a") == 3)
+    await stop(r)
+
+
+async def test_each_write_of_a_schedule_has_its_own_echo(tmp_path: Path, start: Any) -> None:
+    # a first sync adds "mine" and sends it again to watch its sequence: two echoes
+    runner = FakeRunner(wrote=frozenset({"mine"}), write_counts={"mine": 2})
+    r = await start(make_config(tmp_path, ["a"]), runner)
+    slot = r.daemon.slots["a"]
+    await until(lambda: runner.count("a") == 1 and slot.task is not None and slot.task.done())
+    r.daemon.on_callback(CallbackEvent("add_schedule", "cal-a", "mine", "", 1))
+    r.daemon.on_callback(CallbackEvent("modify_schedule", "cal-a", "mine", "", 2))
+    await asyncio.sleep(0.3)
+    assert runner.count("a") == 1
+    # a third callback is more than the run wrote: somebody's edit
+    r.daemon.on_callback(CallbackEvent("modify_schedule", "cal-a", "mine", "u", 3))
+    await until(lambda: runner.count("a") == 2)
     await stop(r)
 
 

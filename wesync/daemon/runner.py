@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -27,6 +27,8 @@ class RunResult:
     summary: str = ""
     #: WeCom schedules this run wrote (their callbacks are its own echo)
     written_ids: frozenset[str] = frozenset()
+    #: writes per schedule, where a schedule had more than one (each has its callback)
+    write_counts: Mapping[str, int] = field(default_factory=dict)
 
 
 class PairRunner(Protocol):
@@ -55,6 +57,7 @@ def result_from_report(report: Any) -> RunResult:
         local_writes=local,
         summary=summary,
         written_ids=frozenset(getattr(report, "written_ids", ()) or ()),
+        write_counts=dict(getattr(report, "write_counts", {}) or {}),
     )
 
 

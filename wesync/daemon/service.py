@@ -22,6 +22,7 @@ import logging
 import os
 import signal
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -114,7 +115,7 @@ class PairSlot:
     #: cannot be the run's own echo, an answer for instance)
     hinted_during_run: set[str] = field(default_factory=set)
     #: the schedules the last run wrote, and when it ended (monotonic): their echo
-    own_writes: set[str] = field(default_factory=set)
+    own_writes: Counter[str] = field(default_factory=Counter)
     own_writes_until: float = 0.0
 
     @property
@@ -324,13 +325,14 @@ class Daemon:
             slot = self.slots[name]
             sid = event.schedule_id
             if (
-                sid in slot.own_writes
+                sid
+                and slot.own_writes[sid] > 0
                 and event.event in ECHO_EVENTS
                 and time.monotonic() < slot.own_writes_until
             ):
                 # WeCom telling us about our own write (if it calls back for API writes
-                # too): taken once per schedule, so a person's edit after it still counts
-                slot.own_writes.discard(sid)
+                # too): taken once per write, so a person's edit after it still counts
+                slot.own_writes[sid] -= 1
                 log.debug("callback %s for %s: wesync's own write", event.event, sid)
                 continue
             if sid:
@@ -447,7 +449,9 @@ class Daemon:
         duration = time.monotonic() - started
         self.metrics.record(slot.name, ok=result.ok, duration=duration, error=result.error)
         slot.snapshot = snapshot_files(pair)
-        slot.own_writes = set(result.written_ids)
+        slot.own_writes = Counter(
+            {sid: max(1, result.write_counts.get(sid, 1)) for sid in result.written_ids}
+        )
         slot.own_writes_until = time.monotonic() + OWN_ECHO_SECONDS
         echo = slot.hinted_during_run
         if echo and echo <= result.written_ids and not slot.changed_during_run:

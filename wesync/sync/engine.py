@@ -16,6 +16,7 @@ import contextlib
 import gc
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -354,9 +355,11 @@ async def _run(
     if executor.exclusions_seen is not None:
         with db.transaction():
             db.set_meta(EXCLUSIONS_KEY, "keep" if executor.exclusions_seen else "clear")
-    report.written_ids = {sid for r in executor.pushed.values() for sid in (*r.written, *r.deleted)}
+    counts = Counter(sid for r in executor.pushed.values() for sid in (*r.written, *r.deleted))
     if not watched and the_plan.writes():
-        await _watch_sequence(client, db, pair.cal_id, remote, executor, now=now)
+        counts.update(await _watch_sequence(client, db, pair.cal_id, remote, executor, now=now))
+    report.written_ids = set(counts)
+    report.write_counts = dict(counts)
 
 
 async def _watch_sequence(
@@ -367,22 +370,26 @@ async def _watch_sequence(
     executor: Executor,
     *,
     now: int,
-) -> None:
+) -> set[str]:
     """Watch schedules this run changed in place, so that the next listing tells
     whether `sequence` rises on every change (wesync.sync.sequence). While nothing
     is known and this run changed nothing in place (a first sync only adds), one
     schedule it has just written (single, in the future, without attendees) is
     sent again as it is, in this run that writes anyway: wesync writes, so it can
     look. That can only err towards "frozen" (if WeCom ignores an update that
-    changes nothing), the answer that costs `get`s but misses nothing."""
+    changes nothing), the answer that costs `get`s but misses nothing. Returns the
+    schedule sent again (a write of this run's, with a callback of its own)."""
     changed = executor.changed_existing
     seen = {sid: remote.sequences[sid] for sid in sorted(changed) if sid in remote.sequences}
+    resent: set[str] = set()
     if not seen and not db.get_meta(sequence.VERDICT_KEY):
         added = {sid for result in executor.pushed.values() for sid in result.written}
         seen = await _resend_one(client, cal_id, added, now=now)
+        resent = set(seen)
     if seen:
         with db.transaction():
             db.set_json(sequence.WATCH_KEY, dict(list(seen.items())[: sequence.WATCH_MAX]))
+    return resent
 
 
 async def _resend_one(

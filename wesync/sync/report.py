@@ -48,6 +48,8 @@ class PairReport:
     #: WeCom schedules this run added, changed or deleted (the daemon takes the
     #: callbacks WeCom may send for them as their echo)
     written_ids: set[str] = field(default_factory=set)
+    #: how many writes each of them had (an add and a later update are two callbacks)
+    write_counts: dict[str, int] = field(default_factory=dict)
     #: the daily creation quota stopped the adds: what waits and until when
     quota_line: str | None = None
 
