@@ -77,6 +77,9 @@ def _variants(items: tuple[str, ...], listing: str | None) -> Variants:
 @click.option("--variant", "variant_items", multiple=True, metavar="KEY=VALUE",
               help="Pick one answer to a behaviour WeCom does not document (repeatable; "
                    "the keys and values are listed above).")
+@click.option("--delay-ms", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Hold every API answer this many milliseconds (a network's latency; "
+                   "requests wait concurrently).")
 @click.option("--callback-url", help="POST encrypted event callbacks to this URL.")
 @click.option("--callback-token", help="The callback Token (signatures).")
 @click.option("--callback-aes-key", help="The 43-character callback EncodingAESKey.")
@@ -95,6 +98,7 @@ def emulator(
     callback_url: str | None,
     callback_token: str | None,
     callback_aes_key: str | None,
+    delay_ms: int,
 ) -> None:
     from wesync.emulator import Emulator, serve
     from wesync.emulator.errors import EmulatorError
@@ -115,6 +119,7 @@ def emulator(
             callback_url=callback_url,
             callback_token=callback_token,
             callback_aes_key=callback_aes_key,
+            delay_ms=delay_ms,
         )
     except EmulatorError as exc:
         raise ConfigError(str(exc)) from exc

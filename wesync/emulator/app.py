@@ -17,10 +17,10 @@ endpoints (no token; loopback clients only, others get HTTP 403):
     POST   /_emulator/clock        {"now": unix} or {"advance": seconds} -> {"now"}
     GET    /_emulator/state        dump of calendars, schedules, apps, clock, faults
     POST   /_emulator/apps         {"corpsecret", "agentid"}: register another app
-    POST   /_emulator/config       {"rate_limit"?, "token_ttl"?, "listing"?, "variants"?:
-                                   {KEY: VALUE}} (only the keys named change; see
+    POST   /_emulator/config       {"rate_limit"?, "token_ttl"?, "listing"?, "delay_ms"?,
+                                   "variants"?: {KEY: VALUE}} (only the keys named change; see
                                    variants.py; a bad key or value: 400, nothing changes)
-    GET    /_emulator/config       {"rate_limit", "token_ttl", "listing", "variants"}
+    GET    /_emulator/config       {"rate_limit", "token_ttl", "listing", "variants", "delay_ms"}
     POST   /_emulator/admin_edit   {"schedule_id", "changes": {...}, "userid"?,
                                    "op_mode"?: 0|1|2, "op_start_time"?}: a member edits
                                    in the WeCom app: the whole series (modify_schedule),
@@ -118,8 +118,9 @@ def create_app(emulator: Emulator) -> Starlette:
         # A real server has the whole request before it acts, so a client that gives up
         # while the server is slow may still have its write applied: read first, then wait.
         body = await request.body()
-        if fault is not None and fault.kind == "delay":
-            await anyio.sleep(fault.seconds)
+        wait = emulator.delay_ms / 1000 + (fault.seconds if fault and fault.kind == "delay" else 0)
+        if wait > 0:
+            await anyio.sleep(wait)
             if emulator.generation != generation:
                 # reset while this request waited: it belongs to a world that is gone,
                 # and must neither change nor appear in the new one's request log
@@ -192,12 +193,13 @@ async def _admin(emulator: Emulator, request: Request) -> dict[str, Any]:
         variants = body.get("variants")
         if variants is not None and not isinstance(variants, dict):
             raise AdminRequestError("'variants' must be an object of KEY: VALUE")
-        unknown = set(body) - {"rate_limit", "token_ttl", "listing", "variants"}
+        unknown = set(body) - {"rate_limit", "token_ttl", "listing", "variants", "delay_ms"}
         if unknown:
             raise AdminRequestError(f"unknown config key {sorted(unknown)[0]!r}")
         emulator.configure(rate_limit=_opt_int(body, "rate_limit"),
                            token_ttl=_opt_int(body, "token_ttl"),
-                           listing=body.get("listing"), variants=variants)
+                           listing=body.get("listing"), variants=variants,
+                           delay_ms=_opt_int(body, "delay_ms", least=0))
         return emulator.config()
     if action in ADMIN_ACTIONS:
         return emulator.act(action, body)
@@ -217,10 +219,11 @@ async def _json(request: Request) -> dict[str, Any]:
     return value
 
 
-def _opt_int(body: dict[str, Any], key: str) -> int | None:
+def _opt_int(body: dict[str, Any], key: str, *, least: int = 1) -> int | None:
     value = body.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise AdminRequestError(f"'{key}' must be a positive integer")
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        what = "a positive integer" if least == 1 else f"an integer of at least {least}"
+        raise AdminRequestError(f"'{key}' must be {what}")
     return value

@@ -101,6 +101,7 @@ class Emulator:
         callback_url: str | None = None,
         callback_token: str | None = None,
         callback_aes_key: str | None = None,
+        delay_ms: int = 0,
     ) -> None:
         # `listing` is the older spelling of the `listing` variant; given, it wins
         chosen = variants if variants is not None else Variants()
@@ -110,7 +111,11 @@ class Emulator:
             chosen = chosen.with_changes({"listing": listing})
         if token_ttl < 1 or rate_limit < 1:
             raise EmulatorError("token TTL and rate limit must be positive")
+        if delay_ms < 0:
+            raise EmulatorError("delay_ms must not be negative")
         self.corpid = corpid
+        #: every API answer is this late (a network's round trip); requests wait concurrently
+        self.delay_ms = delay_ms
         self.token_ttl = token_ttl
         self.rate_limit = rate_limit
         self._base_apps = {corpsecret: agentid}
@@ -391,7 +396,8 @@ class Emulator:
 
     def configure(self, *, rate_limit: int | None = None, token_ttl: int | None = None,
                   listing: str | None = None,
-                  variants: Mapping[str, Any] | None = None) -> None:
+                  variants: Mapping[str, Any] | None = None,
+                  delay_ms: int | None = None) -> None:
         """Change settings at run time; `variants` names only the keys that change.
 
         Everything is checked before anything changes, so a refused call leaves
@@ -401,6 +407,10 @@ class Emulator:
             chosen = self.variants.with_changes(variants or {})
             if listing is not None and listing not in LISTING_MODES:
                 raise AdminRequestError(f"listing must be one of {LISTING_MODES}")
+            if delay_ms is not None and delay_ms < 0:
+                raise AdminRequestError("delay_ms must not be negative")
+            if delay_ms is not None:
+                self.delay_ms = delay_ms
             self.state.variants = chosen
             if rate_limit is not None:
                 self.rate_limit = rate_limit
@@ -413,7 +423,8 @@ class Emulator:
         """What GET /_emulator/config shows."""
         with self._lock:
             return {"rate_limit": self.rate_limit, "token_ttl": self.token_ttl,
-                    "listing": self.listing, "variants": self.variants.to_json()}
+                    "listing": self.listing, "variants": self.variants.to_json(),
+                    "delay_ms": self.delay_ms}
 
     def _changed(self) -> None:
         if self._persister is not None:
