@@ -341,6 +341,8 @@ def test_callbacks_for_our_own_writes_set_off_no_loop_and_a_members_edit_still_c
                 lambda: "Event 1 moved" in [s["summary"] for s in api.live(cal)],
                 what="the local edit in WeCom",
             )
+            # the first run's own echoes are already in the log: wait for the edit's run
+            wait_for(lambda: d.syncs_done() >= 2, what="the local edit's run done")
             wait_for(lambda: "wesync's own write" in d.log(), what="the echo taken as ours")
             settled = d.syncs_done()
             time.sleep(4)  # longer than the debounce: a loop would have run by now
