@@ -1,11 +1,15 @@
-"""README.zh-CN.md keeps step with README.md: the same sections, the same commands
+"""README.zh-CN.md keeps step with README.md (and the systemd guide and the config
+example with theirs): the same sections, the same commands
 and config keys in its code blocks, the same names in backticks, in the same order.
 (Prose is free to differ; this is what a reader copies.)"""
 
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FENCE = re.compile(r"^[ \t]*```.*?^[ \t]*```", re.S | re.M)
@@ -50,17 +54,32 @@ def test_both_readmes_link_to_each_other() -> None:
     assert "README.md" in _read("README.zh-CN.md").splitlines()[0]
 
 
-def test_the_same_sections_in_the_same_order() -> None:
-    english, chinese = _headings(_read("README.md")), _headings(_read("README.zh-CN.md"))
-    assert english == chinese, "README.zh-CN.md's sections differ from README.md's"
+PAIRS = [("README.md", "README.zh-CN.md"), ("docs/systemd.md", "docs/systemd.zh-CN.md")]
 
 
-def test_the_same_commands_and_config_keys() -> None:
-    assert _code_words(_read("README.md")) == _code_words(_read("README.zh-CN.md"))
+def test_the_systemd_guides_link_to_each_other() -> None:
+    assert "systemd.zh-CN.md" in _read("docs/systemd.md").splitlines()[0]
+    assert "systemd.md" in _read("docs/systemd.zh-CN.md").splitlines()[0]
 
 
-def test_the_same_names_in_backticks() -> None:
-    english, chinese = _backticked(_read("README.md")), _backticked(_read("README.zh-CN.md"))
+def test_the_config_examples_hold_the_same_config() -> None:
+    english = tomllib.loads(_read("config.example.toml"))
+    assert tomllib.loads(_read("config.example.zh-CN.toml")) == english
+
+
+@pytest.mark.parametrize(("en", "zh"), PAIRS)
+def test_the_same_sections_in_the_same_order(en: str, zh: str) -> None:
+    assert _headings(_read(en)) == _headings(_read(zh)), f"{zh}'s sections differ from {en}'s"
+
+
+@pytest.mark.parametrize(("en", "zh"), PAIRS)
+def test_the_same_commands_and_config_keys(en: str, zh: str) -> None:
+    assert _code_words(_read(en)) == _code_words(_read(zh))
+
+
+@pytest.mark.parametrize(("en", "zh"), PAIRS)
+def test_the_same_names_in_backticks(en: str, zh: str) -> None:
+    english, chinese = _backticked(_read(en)), _backticked(_read(zh))
     missing = [name for name in english if name not in chinese]
     extra = [name for name in chinese if name not in english]
     assert not missing and not extra, f"only in README.md: {missing}; only in zh-CN: {extra}"
