@@ -38,7 +38,7 @@ from wesync.sync.sequence import (
     verdict_from,
 )
 from wesync.sync.slots import is_retired
-from wesync.sync.status import StatusItem
+from wesync.sync.status import SlotStatus, StatusItem
 from wesync.translate.canonical import ScheduleDraft, SlotKey
 from wesync.wecom.errors import NotFoundError
 from wesync.wecom.models import BrokenSchedule, Schedule, broken_of
@@ -175,6 +175,18 @@ def remote_slot(schedule: Schedule, *, ldigest: str | None) -> RemoteSlot:
     )
 
 
+def _as_recorded(old: SlotStatus, sid: str, ldigest: str, item: StatusItem) -> RemoteSlot:
+    """A slot whose listing proves it unchanged: what the status recorded, not fetched."""
+    assert old.remote_digest and old.remote_content, "a proof needs both recorded digests"
+    return RemoteSlot(
+        schedule_id=sid,
+        digest=old.remote_digest,
+        content_digest=old.remote_content,
+        listing_digest=ldigest,
+        summary=item.summary,
+    )
+
+
 #: readings of a listing that shifted while it was paged, before one is used as it is
 LISTING_READS = 3
 
@@ -305,13 +317,7 @@ async def _scan_once(
                 if wait:
                     waiting.append(sid)
                     continue
-                scan.groups.setdefault(uid, {})[key] = RemoteSlot(
-                    schedule_id=sid,
-                    digest=old.remote_digest,
-                    content_digest=old.remote_content,
-                    listing_digest=ldigest,
-                    summary=status[uid].summary,
-                )
+                scan.groups.setdefault(uid, {})[key] = _as_recorded(old, sid, ldigest, status[uid])
                 continue
             try:
                 schedule = Schedule.from_api(entry)
@@ -334,12 +340,8 @@ async def _scan_once(
                     and old.remote_digest
                     and old.remote_content
                 ):
-                    scan.groups.setdefault(uid, {})[key] = RemoteSlot(
-                        schedule_id=sid,
-                        digest=old.remote_digest,
-                        content_digest=old.remote_content,
-                        listing_digest=ldigest,
-                        summary=status[uid].summary,
+                    scan.groups.setdefault(uid, {})[key] = _as_recorded(
+                        old, sid, ldigest, status[uid]
                     )
                     continue
             order.append(sid)
